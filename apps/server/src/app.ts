@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { type AppRouter, appRouter, createInnerContext } from '@chatplatform/api';
+import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { ServerConfig } from './env';
+import { createMetrics, registerMetrics } from './plugins/metrics';
+import { registerSecurity } from './plugins/security';
+import { registerWeb } from './plugins/web';
+import { type Injected, openResources, type Resources } from './resources';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    resources: Resources;
+  }
+}
+
+export const REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  '*.accessToken',
+  '*.refreshToken',
+  '*.signature',
+];
+
+/** Builds the configured server. Never listens: main.ts does, tests use inject() or listen({ port: 0 }). */
+export async function buildApp(config: ServerConfig, injected: Injected = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      redact: { paths: REDACT, censor: '[redacted]' },
+    },
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+    trustProxy: config.trustProxy,
+    bodyLimit: config.bodyLimit,
+    forceCloseConnections: true,
+    routerOptions: { maxParamLength: 5000 },
+  });
+
+  const metrics = createMetrics();
+  const resources = await openResources(
+    config,
+    app.log,
+    {
+      signIn: ({ isNewUser }) => metrics.signIns.inc({ new_user: String(isNewUser) }),
+    },
+    injected,
+  );
+  app.decorate('resources', resources);
+  app.addHook('onClose', async () => resources.close());
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  await registerSecurity(app, { corsOrigins: config.corsOrigins });
+  registerMetrics(app, metrics);
+
+  const contextFor = (req: FastifyRequest, setHeader: (k: string, v: string) => void) =>
+    createInnerContext(resources.services, {
+      ip: req.ip,
+      userAgent: req.headers['user-agent'] ?? null,
+      authorization: req.headers.authorization ?? null,
+      setHeader,
+    });
+
+  await app.register(fastifyTRPCPlugin, {
+    prefix: '/trpc',
+    trpcOptions: {
+      router: appRouter,
+      createContext: ({ req, res }) => contextFor(req, (k, v) => void res.header(k, v)),
+      onError({ error, path: procedure, req }) {
+        metrics.errors.inc({ procedure: procedure ?? 'unknown', code: error.code });
+        if (error.code === 'INTERNAL_SERVER_ERROR')
+          req.log.error({ err: error, procedure }, 'procedure failed');
+      },
+    } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const checks: Record<string, string> = {};
+    const probe = async (name: string, fn: () => Promise<void>) => {
+      try {
+        await Promise.race([
+          fn(),
+          new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000)),
+        ]);
+        checks[name] = 'ok';
+      } catch (err) {
+        checks[name] = `error: ${(err as Error).message}`;
+      }
+    };
+    await Promise.all([
+      probe(`database:${resources.dbHandle.kind}`, () => resources.dbHandle.ping()),
+      probe(`store:${resources.ports.kind}`, () => resources.ports.ping()),
+    ]);
+    const ok = Object.values(checks).every((v) => v === 'ok');
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'unavailable', checks });
+  });
+  app.get('/.well-known/jwks.json', async (_req, reply) => {
+    reply.header('cache-control', 'public, max-age=300');
+    return resources.services.keys.jwks;
+  });
+
+  await registerWeb(app, { dist: config.webDist ?? defaultWebDist() });
+  return app;
+}
+
+/** apps/web/dist next to this app, when it has been built. */
+function defaultWebDist(): string | undefined {
+  try {
+    const require = createRequire(import.meta.url);
+    const serverPkg = path.dirname(require.resolve('@chatplatform/server/package.json'));
+    const dist = path.resolve(serverPkg, '../web/dist');
+    return existsSync(path.join(dist, 'index.html')) ? dist : undefined;
+  } catch {
+    return undefined;
+  }
+}

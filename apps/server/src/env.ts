@@ -1,0 +1,191 @@
+import path from 'node:path';
+import type { ApiConfig } from '@chatplatform/api';
+import { z } from 'zod';
+
+/**
+ * The one place that reads process.env. Every variable is validated; a bad value stops the start with a
+ * message naming it. The seed's names (APP_*, POSTGRES_*, REDIS_*, JWT_*, EMAIL_*) are kept; DATABASE_URL,
+ * REDIS_URL and PORT are accepted too.
+ */
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const list = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
+
+const EnvSchema = z.object({
+  ENVIRONMENT: z.enum(['development', 'production', 'test']).optional(),
+  NODE_ENV: z.string().optional(),
+  APP_HOST: z.string().min(1).default('0.0.0.0'),
+  APP_PORT: int(0, 65535).optional(),
+  PORT: int(0, 65535).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TRUST_PROXY: bool.default(false),
+  BODY_LIMIT: int(1024).default(1024 * 1024),
+  CORS_ORIGINS: list.optional(),
+
+  DATABASE_URL: z.url().optional(),
+  POSTGRES_HOST: z.string().optional(),
+  POSTGRES_PORT: int(1, 65535).default(5432),
+  POSTGRES_DB: z.string().default('chatplatform'),
+  POSTGRES_USER: z.string().default('postgres'),
+  POSTGRES_PASSWORD: z.string().optional(),
+  DATABASE_POOL_SIZE: int(1, 500).default(20),
+  DATA_DIR: z.string().default('.data'),
+
+  REDIS_URL: z.url().optional(),
+  REDIS_HOST: z.string().optional(),
+  REDIS_PORT: int(1, 65535).default(6379),
+  REDIS_PASSWORD: z.string().optional(),
+
+  JWT_KEYS_DIR: z.string().optional(),
+  JWT_PRIVATE_KEY_PATH: z.string().optional(),
+  JWT_PUBLIC_KEY_PATH: z.string().optional(),
+  JWT_ALGORITHM: z.literal('RS256', { message: 'only RS256 is supported' }).default('RS256'),
+  JWT_EXPIRE_ACCESS: int(30, 24 * 3600).default(900),
+  JWT_EXPIRE_SESSION: int(300).default(30 * 24 * 3600),
+  JWT_REFRESH_GRACE: int(0, 300).default(10),
+  JWT_ISSUER: z.string().min(1).default('chatplatform'),
+  JWT_AUDIENCE: z.string().min(1).default('chatplatform-api'),
+
+  SIWE_DOMAIN: z.string().min(1).optional(),
+  SIWE_URI: z.url().optional(),
+  SIWE_STATEMENT: z.string().max(500).default('Sign in to ChatPlatform.'),
+  SIWE_CHAIN_IDS: list.default(['1', '10', '137', '8453', '42161', '11155111', '31337']),
+  SIWE_MESSAGE_TTL: int(30, 3600).default(600),
+  SIWE_CLOCK_SKEW: int(0, 300).default(45),
+  /** "1=https://rpc.example/eth,8453=https://rpc.example/base" */
+  SIWE_RPC_URLS: list.default([]),
+
+  LIMIT_AI_MESSAGES: int(0).default(100),
+  LIMIT_API_CALLS: int(0).default(1000),
+  RATE_LIMIT_WINDOW: int(1, 3600).default(60),
+  RATE_LIMIT_AUTH_PER_IP: int(1).default(30),
+  RATE_LIMIT_USER: int(1).default(600),
+  MESSAGE_MAX_LENGTH: int(1, 1_000_000).default(16_000),
+
+  DEMO_WALLET: bool.optional(),
+  WEB_DIST: z.string().optional(),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  logLevel: Env['LOG_LEVEL'];
+  trustProxy: boolean;
+  bodyLimit: number;
+  corsOrigins: string[];
+  database: { kind: 'postgres'; url: string; poolSize: number } | { kind: 'pglite'; dataDir: string };
+  redisUrl: string | undefined;
+  keysDir: string;
+  webDist: string | undefined;
+  api: ApiConfig;
+}
+
+export class ConfigError extends Error {}
+
+/** Relative paths are taken from where the command was started (pnpm sets INIT_CWD), so `pnpm start` at the root keeps .data/ and keys/ there. */
+function resolvePath(p: string, base: string): string {
+  return path.isAbsolute(p) ? p : path.resolve(base, p);
+}
+
+export function loadConfig(source: Record<string, string | undefined> = process.env): ServerConfig {
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const env = parsed.data;
+  const base = source.INIT_CWD || process.cwd();
+  const environment =
+    env.ENVIRONMENT ??
+    (env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development');
+  const port = env.PORT ?? env.APP_PORT ?? 3000;
+
+  let databaseUrl = env.DATABASE_URL;
+  if (!databaseUrl && env.POSTGRES_HOST) {
+    const auth = env.POSTGRES_PASSWORD
+      ? `${encodeURIComponent(env.POSTGRES_USER)}:${encodeURIComponent(env.POSTGRES_PASSWORD)}`
+      : encodeURIComponent(env.POSTGRES_USER);
+    databaseUrl = `postgres://${auth}@${env.POSTGRES_HOST}:${env.POSTGRES_PORT}/${encodeURIComponent(env.POSTGRES_DB)}`;
+  }
+  let redisUrl = env.REDIS_URL;
+  if (!redisUrl && env.REDIS_HOST) {
+    const auth = env.REDIS_PASSWORD ? `:${encodeURIComponent(env.REDIS_PASSWORD)}@` : '';
+    redisUrl = `redis://${auth}${env.REDIS_HOST}:${env.REDIS_PORT}`;
+  }
+
+  const chainIds = env.SIWE_CHAIN_IDS.map((c) => Number(c));
+  if (chainIds.some((c) => !Number.isSafeInteger(c) || c <= 0)) {
+    throw new ConfigError(
+      'Invalid configuration:\n  SIWE_CHAIN_IDS: must be a comma-separated list of positive integers',
+    );
+  }
+  const rpcUrls: Record<number, string> = {};
+  for (const pair of env.SIWE_RPC_URLS) {
+    const m = /^(\d+)=(https?:\/\/.+)$/.exec(pair);
+    if (!m?.[1] || !m[2])
+      throw new ConfigError(
+        `Invalid configuration:\n  SIWE_RPC_URLS: "${pair}" is not "<chainId>=<http(s) url>"`,
+      );
+    rpcUrls[Number(m[1])] = m[2];
+  }
+
+  const keysDir = resolvePath(
+    env.JWT_KEYS_DIR ?? (env.JWT_PRIVATE_KEY_PATH ? path.dirname(env.JWT_PRIVATE_KEY_PATH) : 'keys'),
+    base,
+  );
+  const origin = `http://localhost:${port}`;
+  const corsOrigins =
+    env.CORS_ORIGINS ?? (environment === 'production' ? [] : [origin, 'http://localhost:5173']);
+
+  return {
+    host: env.APP_HOST,
+    port,
+    logLevel: env.LOG_LEVEL,
+    trustProxy: env.TRUST_PROXY,
+    bodyLimit: env.BODY_LIMIT,
+    corsOrigins,
+    database: databaseUrl
+      ? { kind: 'postgres', url: databaseUrl, poolSize: env.DATABASE_POOL_SIZE }
+      : { kind: 'pglite', dataDir: resolvePath(path.join(env.DATA_DIR, 'pglite'), base) },
+    redisUrl,
+    keysDir,
+    webDist: env.WEB_DIST ? resolvePath(env.WEB_DIST, base) : undefined,
+    api: {
+      environment,
+      siwe: {
+        domain: env.SIWE_DOMAIN ?? `localhost:${port}`,
+        uri: env.SIWE_URI ?? origin,
+        statement: env.SIWE_STATEMENT,
+        allowedChainIds: chainIds,
+        messageTtlSeconds: env.SIWE_MESSAGE_TTL,
+        clockSkewSeconds: env.SIWE_CLOCK_SKEW,
+        rpcUrls,
+      },
+      tokens: {
+        issuer: env.JWT_ISSUER,
+        audience: env.JWT_AUDIENCE,
+        accessTtlSeconds: env.JWT_EXPIRE_ACCESS,
+        sessionTtlSeconds: env.JWT_EXPIRE_SESSION,
+        refreshGraceSeconds: env.JWT_REFRESH_GRACE,
+      },
+      limits: { defaultAiMessagesLimit: env.LIMIT_AI_MESSAGES, defaultApiCallsLimit: env.LIMIT_API_CALLS },
+      rateLimits: {
+        authPerIp: env.RATE_LIMIT_AUTH_PER_IP,
+        authedPerUser: env.RATE_LIMIT_USER,
+        windowSeconds: env.RATE_LIMIT_WINDOW,
+      },
+      messages: { maxContentLength: env.MESSAGE_MAX_LENGTH },
+      demoWalletEnabled: env.DEMO_WALLET ?? environment !== 'production',
+    },
+  };
+}

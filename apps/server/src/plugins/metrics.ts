@@ -1,0 +1,57 @@
+import type { FastifyInstance } from 'fastify';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+/** Prometheus metrics: requests and durations by route (tRPC: by procedure), sign-ins, errors. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const requests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration by route',
+    labelNames: ['method', 'route'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const signIns = new Counter({
+    name: 'auth_sign_ins_total',
+    help: 'Successful sign-ins',
+    labelNames: ['new_user'],
+    registers: [registry],
+  });
+  const errors = new Counter({
+    name: 'trpc_errors_total',
+    help: 'tRPC errors by procedure and code',
+    labelNames: ['procedure', 'code'],
+    registers: [registry],
+  });
+  return { registry, requests, duration, signIns, errors };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+/** A label that stays bounded: the tRPC procedure path (batches as "batch"), else the route pattern. */
+function routeLabel(url: string, routePattern: string | undefined): string {
+  if (url.startsWith('/trpc/')) {
+    const p = url.slice(6).split('?')[0] ?? '';
+    return p.includes(',') ? 'trpc:batch' : /^[\w.]{1,100}$/.test(p) ? `trpc:${p}` : 'trpc:unknown';
+  }
+  return routePattern ?? 'unmatched';
+}
+
+export function registerMetrics(app: FastifyInstance, metrics: Metrics) {
+  app.addHook('onResponse', async (req, reply) => {
+    const route = routeLabel(req.url, req.routeOptions.url);
+    metrics.requests.inc({ method: req.method, route, status: String(reply.statusCode) });
+    metrics.duration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+  });
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+}

@@ -1,0 +1,46 @@
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import type { FastifyInstance } from 'fastify';
+
+const JSON_TYPE = /^application\/json\s*(;|$)/i;
+
+/**
+ * Security headers, CORS from an allow list, and the CSRF guard: a cross-site HTML form can only send
+ * form-urlencoded, multipart or text/plain bodies, and tRPC's adapter would run a no-input mutation from
+ * one, so every non-GET request to the API must carry application/json.
+ */
+export async function registerSecurity(app: FastifyInstance, opts: { corsOrigins: string[] }) {
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    crossOriginEmbedderPolicy: false,
+  });
+  await app.register(cors, {
+    origin: opts.corsOrigins,
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    allowedHeaders: ['authorization', 'content-type', 'last-event-id', 'x-request-id', 'trpc-accept'],
+    exposedHeaders: ['retry-after', 'x-request-id'],
+    maxAge: 600,
+  });
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return;
+    if (!req.url.startsWith('/trpc') && !req.url.startsWith('/api')) return;
+    const type = req.headers['content-type'];
+    const hasBody = req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0';
+    const isTrpc = req.url.startsWith('/trpc');
+    if ((type === undefined && (isTrpc || hasBody)) || (type !== undefined && !JSON_TYPE.test(type))) {
+      return reply.code(415).send({
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+        message: 'Requests that change data must send Content-Type: application/json.',
+      });
+    }
+  });
+}

@@ -1,0 +1,77 @@
+import {
+  type ApiObserver,
+  type ApiServices,
+  createServices,
+  type KeySet,
+  type Logger,
+  loadOrCreateKeys,
+} from '@chatplatform/api';
+import { createMemoryPorts, createRedisPorts, type Ports } from '@chatplatform/api/ports';
+import { createDb, type DbHandle } from '@chatplatform/db';
+import { Redis } from 'ioredis';
+import type { ServerConfig } from './env';
+
+/** What buildApp may be handed instead of creating it (tests share a database or Redis between two apps). */
+export interface Injected {
+  db?: DbHandle;
+  redis?: Redis;
+  keys?: KeySet;
+}
+
+export interface Resources {
+  services: ApiServices;
+  dbHandle: DbHandle;
+  ports: Ports;
+  redis: Redis | undefined;
+  close(): Promise<void>;
+}
+
+export async function openResources(
+  config: ServerConfig,
+  logger: Logger,
+  observer: ApiObserver,
+  injected: Injected = {},
+): Promise<Resources> {
+  const ownsDb = !injected.db;
+  const dbHandle =
+    injected.db ??
+    (config.database.kind === 'postgres'
+      ? createDb({ kind: 'postgres', url: config.database.url, poolSize: config.database.poolSize })
+      : createDb({ kind: 'pglite', dataDir: config.database.dataDir }));
+  const started = Date.now();
+  await dbHandle.migrate();
+  logger.info(
+    { database: dbHandle.kind, ms: Date.now() - started },
+    dbHandle.kind === 'pglite'
+      ? `embedded database (PGlite) at ${config.database.kind === 'pglite' ? config.database.dataDir : '(memory)'}: no DATABASE_URL set`
+      : 'PostgreSQL ready, migrations applied',
+  );
+
+  const ownsRedis = !injected.redis && !!config.redisUrl;
+  const redis =
+    injected.redis ??
+    (config.redisUrl
+      ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableAutoPipelining: true })
+      : undefined);
+  const ports = redis ? createRedisPorts(redis, { ownsConnection: ownsRedis }) : createMemoryPorts();
+  if (!redis) logger.info('in-process ports (nonces, rate limits, session cache, streams): no REDIS_URL set');
+
+  let keys = injected.keys;
+  if (!keys) {
+    const loaded = await loadOrCreateKeys(config.keysDir);
+    keys = loaded.keys;
+    if (loaded.generated) logger.warn({ keysDir: config.keysDir }, 'generated a new RS256 key pair');
+  }
+
+  const services = createServices({ db: dbHandle.db, config: config.api, ports, keys, logger, observer });
+  return {
+    services,
+    dbHandle,
+    ports,
+    redis,
+    async close() {
+      await ports.close();
+      if (ownsDb) await dbHandle.close();
+    },
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * What the API needs to know. apps/server builds it from the environment (its env.ts validates every variable);
+ * tests build it with `testConfig()` overrides. Nothing in packages/api reads process.env.
+ */
+export interface ApiConfig {
+  environment: 'development' | 'production' | 'test';
+  siwe: {
+    /** RFC 3986 authority the messages are issued for (e.g. "chat.example.com" or "localhost:3000"). */
+    domain: string;
+    /** The URI in the message (the app's origin). */
+    uri: string;
+    statement: string;
+    allowedChainIds: number[];
+    /** How long an issued message may be signed and submitted. */
+    messageTtlSeconds: number;
+    /** Tolerance for the signer's clock in issued-at / expiration / not-before checks. */
+    clockSkewSeconds: number;
+    /** JSON-RPC endpoints per chain id, for smart-contract wallets (EIP-1271 / EIP-6492) only. */
+    rpcUrls: Record<number, string>;
+  };
+  tokens: {
+    issuer: string;
+    audience: string;
+    accessTtlSeconds: number;
+    /** Absolute lifetime of a session; refresh cannot extend it. */
+    sessionTtlSeconds: number;
+    /** A rotated refresh token presented again within this window is a concurrent refresh, not theft. */
+    refreshGraceSeconds: number;
+  };
+  limits: {
+    defaultAiMessagesLimit: number;
+    defaultApiCallsLimit: number;
+  };
+  rateLimits: {
+    /** Per client IP, over `windowSeconds`, for auth.message and auth.authenticate together. */
+    authPerIp: number;
+    /** Per user, over `windowSeconds`, for every authed procedure. */
+    authedPerUser: number;
+    windowSeconds: number;
+  };
+  messages: {
+    maxContentLength: number;
+  };
+  /** Shown to clients so the web app can offer a throwaway in-browser wallet; off in production. */
+  demoWalletEnabled: boolean;
+}
+
+export function testConfig(overrides: Partial<ApiConfig> = {}): ApiConfig {
+  const base: ApiConfig = {
+    environment: 'test',
+    siwe: {
+      domain: 'localhost:3000',
+      uri: 'http://localhost:3000',
+      statement: 'Sign in to ChatPlatform.',
+      allowedChainIds: [1, 8453, 31337],
+      messageTtlSeconds: 600,
+      clockSkewSeconds: 45,
+      rpcUrls: {},
+    },
+    tokens: {
+      issuer: 'chatplatform',
+      audience: 'chatplatform-api',
+      accessTtlSeconds: 900,
+      sessionTtlSeconds: 30 * 24 * 3600,
+      refreshGraceSeconds: 10,
+    },
+    limits: { defaultAiMessagesLimit: 100, defaultApiCallsLimit: 1000 },
+    rateLimits: { authPerIp: 10_000, authedPerUser: 100_000, windowSeconds: 60 },
+    messages: { maxContentLength: 16_000 },
+    demoWalletEnabled: true,
+  };
+  return { ...base, ...overrides };
+}

@@ -1,0 +1,11 @@
+export type { ApiConfig } from './config';
+export { testConfig } from './config';
+export type { ApiObserver, ApiServices, Context, RequestInfo } from './context';
+export { createInnerContext, createServices } from './context';
+export { AppError } from './errors';
+export type { Logger } from './logger';
+export { silentLogger } from './logger';
+export type { AppRouter, RouterInputs, RouterOutputs } from './root';
+export { appRouter, createCaller } from './root';
+export type { KeySet } from './services/keys';
+export { createEphemeralKeys, loadOrCreateKeys } from './services/keys';

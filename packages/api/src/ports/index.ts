@@ -1,0 +1,3 @@
+export { createMemoryPorts, ExpiringMap } from './memory';
+export { createRedisPorts } from './redis';
+export type * from './types';

@@ -1,0 +1,6 @@
+export * from './agents';
+export * from './chats';
+export * from './email';
+export * from './messages';
+export * from './sessions';
+export * from './users';
