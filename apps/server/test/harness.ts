@@ -1,0 +1,78 @@
+import type { ApiConfig } from '@chatplatform/api';
+import { createTestDb, createTestRedis } from '@chatplatform/testing/db';
+import { newWallet } from '@chatplatform/testing/wallet';
+import type { FastifyInstance } from 'fastify';
+import type { PrivateKeyAccount } from 'viem/accounts';
+import { buildApp } from '../src/app';
+import { loadConfig, type ServerConfig } from '../src/env';
+import { testKeys } from './keys';
+
+/**
+ * A real server on loopback (listen on port 0) over a fresh test database and Redis prefix. `env` feeds the
+ * same loadConfig() that production uses; `api` patches the resulting API config.
+ */
+export async function startServer(
+  opts: { env?: Record<string, string>; api?: (c: ApiConfig) => void; shareWith?: TestServer } = {},
+): Promise<TestServer> {
+  const testDb = opts.shareWith ? undefined : await createTestDb();
+  const testRedis = opts.shareWith ? undefined : createTestRedis();
+  const config: ServerConfig = loadConfig({
+    LOG_LEVEL: 'silent',
+    ENVIRONMENT: 'test',
+    RATE_LIMIT_AUTH_PER_IP: '100000',
+    RATE_LIMIT_USER: '1000000',
+    ...opts.env,
+  });
+  opts.api?.(config.api);
+  const db = opts.shareWith?.app.resources.dbHandle ?? testDb?.handle;
+  const redis = opts.shareWith?.app.resources.redis ?? testRedis?.redis;
+  const app = await buildApp(config, {
+    ...(db ? { db } : {}),
+    ...(redis ? { redis } : {}),
+    keys: opts.shareWith?.app.resources.services.keys ?? (await testKeys()),
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  if (!address || typeof address === 'string') throw new Error('no address');
+  const url = `http://127.0.0.1:${address.port}`;
+
+  return {
+    app,
+    url,
+    config,
+    async signIn(wallet: PrivateKeyAccount = newWallet(), chainId = 1) {
+      const q = encodeURIComponent(JSON.stringify({ address: wallet.address, chainId }));
+      const m = await fetch(`${url}/trpc/auth.message?input=${q}`).then((r) => r.json());
+      const message: string = m.result.data.message;
+      const signature = await wallet.signMessage({ message });
+      const a = await fetch(`${url}/trpc/auth.authenticate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ message, signature }),
+      }).then((r) => r.json());
+      if (!a.result) throw new Error(`sign-in failed: ${JSON.stringify(a)}`);
+      return {
+        wallet,
+        ...(a.result.data as { accessToken: string; refreshToken: string; user: { id: string } }),
+      };
+    },
+    async close() {
+      await app.close();
+      if (!opts.shareWith) {
+        await testDb?.cleanup();
+        await testRedis?.cleanup();
+      }
+    },
+  };
+}
+
+export interface TestServer {
+  app: FastifyInstance;
+  url: string;
+  config: ServerConfig;
+  signIn(
+    wallet?: PrivateKeyAccount,
+    chainId?: number,
+  ): Promise<{ wallet: PrivateKeyAccount; accessToken: string; refreshToken: string; user: { id: string } }>;
+  close(): Promise<void>;
+}
