@@ -1,2 +1,4 @@
+export * from './chats';
+export * from './messages';
 export * from './sessions';
 export * from './users';
