@@ -32,6 +32,7 @@ export async function buildApp(config: ServerConfig, injected: Injected = {}): P
     logger: {
       level: config.logLevel,
       redact: { paths: REDACT, censor: '[redacted]' },
+      ...(injected.logStream ? { stream: injected.logStream } : {}),
     },
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

@@ -16,6 +16,8 @@ export interface Injected {
   db?: DbHandle;
   redis?: Redis;
   keys?: KeySet;
+  /** Where logs go instead of stdout (tests read them). */
+  logStream?: { write(line: string): void };
 }
 
 export interface Resources {

@@ -12,7 +12,12 @@ import { testKeys } from './keys';
  * same loadConfig() that production uses; `api` patches the resulting API config.
  */
 export async function startServer(
-  opts: { env?: Record<string, string>; api?: (c: ApiConfig) => void; shareWith?: TestServer } = {},
+  opts: {
+    env?: Record<string, string>;
+    api?: (c: ApiConfig) => void;
+    shareWith?: TestServer;
+    logStream?: { write(line: string): void };
+  } = {},
 ): Promise<TestServer> {
   const testDb = opts.shareWith ? undefined : await createTestDb();
   const testRedis = opts.shareWith ? undefined : createTestRedis();
@@ -29,6 +34,7 @@ export async function startServer(
   const app = await buildApp(config, {
     ...(db ? { db } : {}),
     ...(redis ? { redis } : {}),
+    ...(opts.logStream ? { logStream: opts.logStream } : {}),
     keys: opts.shareWith?.app.resources.services.keys ?? (await testKeys()),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });

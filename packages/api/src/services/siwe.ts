@@ -86,7 +86,8 @@ export class SiweService {
       issuedAt,
       expirationTime: expiresAt,
     });
-    await this.nonces.put(nonce, message, this.config.messageTtlSeconds + this.config.clockSkewSeconds);
+    // Kept a minute past expiry so a late submission is told "expired" rather than "unknown".
+    await this.nonces.put(nonce, message, this.config.messageTtlSeconds + this.config.clockSkewSeconds + 60);
     return { message, nonce, expiresAt };
   }
 
