@@ -158,7 +158,7 @@ describe('auth.authenticate', () => {
   });
 
   it.each([
-    ['empty signature', (s: { signature: string }) => ({ signature: '' })],
+    ['empty signature', () => ({ signature: '' })],
     ['non-hex signature', () => ({ signature: '0xzz' })],
     ['1 MB signature', () => ({ signature: `0x${'ab'.repeat(512 * 1024)}` })],
     ['empty message', () => ({ message: '' })],
@@ -395,7 +395,12 @@ describe('rate limits', () => {
     });
     try {
       const headers: Record<string, string> = {};
-      const c = limited.caller({ ip: '203.0.113.9', setHeader: (k, v) => void (headers[k] = v) });
+      const c = limited.caller({
+        ip: '203.0.113.9',
+        setHeader: (k, v) => {
+          headers[k] = v;
+        },
+      });
       const address = newWallet().address;
       for (let i = 0; i < 3; i++) await c.auth.message({ address, chainId: 1 });
       expect(await failure(c.auth.message({ address, chainId: 1 }))).toEqual({
