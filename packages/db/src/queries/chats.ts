@@ -1,5 +1,6 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull, or, sql } from 'drizzle-orm';
 import type { Executor } from '../client';
+import { agents } from '../schema/agents';
 import { type Chat, chats } from '../schema/chats';
 
 /** Ownership is part of every lookup: another user's chat is indistinguishable from a missing one. */
@@ -50,4 +51,104 @@ export async function bumpChatForUser(
     .where(and(eq(chats.id, params.chatId), eq(chats.userId, params.userId)))
     .returning();
   return row;
+}
+
+/** Position of a chat in a user's list (most recently updated first, id breaking ties). */
+export interface ChatKey {
+  updatedAt: Date;
+  id: string;
+}
+
+/**
+ * One page of a user's chats, most recently updated first, strictly after `after` in that order. Keyset
+ * pagination on the (user_id, updated_at desc, id desc) index: the cost of a page does not grow with the
+ * number of chats or with the depth of the page.
+ */
+export async function listChatsForUser(
+  db: Executor,
+  params: { userId: string; limit: number; after?: ChatKey },
+): Promise<{ chats: Chat[]; hasMore: boolean }> {
+  const after = params.after;
+  const rows = await db
+    .select()
+    .from(chats)
+    .where(
+      and(
+        eq(chats.userId, params.userId),
+        after
+          ? sql`(${chats.updatedAt}, ${chats.id}) < (${after.updatedAt.toISOString()}::timestamptz, ${after.id}::uuid)`
+          : undefined,
+      ),
+    )
+    .orderBy(desc(chats.updatedAt), desc(chats.id))
+    .limit(params.limit + 1);
+  return { chats: rows.slice(0, params.limit), hasMore: rows.length > params.limit };
+}
+
+/** Whether an agent may back a chat of this user: a platform agent (no owner) or one of the user's own. */
+export async function isAgentVisibleToUser(
+  db: Executor,
+  params: { agentId: string; userId: string },
+): Promise<boolean> {
+  const [row] = await db
+    .select({ id: agents.id })
+    .from(agents)
+    .where(and(eq(agents.id, params.agentId), or(isNull(agents.ownerId), eq(agents.ownerId, params.userId))))
+    .limit(1);
+  return row !== undefined;
+}
+
+/**
+ * Creates a chat, bound to `agentId` when given. The agent must be visible to the user; it is share-locked
+ * until the insert commits, so a concurrent agent delete cannot leave a dangling reference (or a 500 from
+ * the foreign key). Returns undefined, writing nothing, when the agent is not visible.
+ */
+export async function createChatForUser(
+  db: Executor,
+  params: { userId: string; title: string; agentId?: string | null },
+): Promise<Chat | undefined> {
+  const agentId = params.agentId ?? null;
+  if (agentId === null) return createChat(db, { userId: params.userId, title: params.title });
+  return db.transaction(async (tx) => {
+    const [agent] = await tx
+      .select({ id: agents.id })
+      .from(agents)
+      .where(and(eq(agents.id, agentId), or(isNull(agents.ownerId), eq(agents.ownerId, params.userId))))
+      .for('share')
+      .limit(1);
+    if (!agent) return undefined;
+    return createChat(tx, { userId: params.userId, title: params.title, agentId });
+  });
+}
+
+/** Renames a chat the user owns and locks its title (no automatic titling afterwards). */
+export async function updateChatTitleForUser(
+  db: Executor,
+  params: { id: string; userId: string; title: string },
+): Promise<Chat | undefined> {
+  const [row] = await db
+    .update(chats)
+    .set({
+      title: params.title,
+      titleLocked: true,
+      updatedAt: sql`greatest(now(), ${chats.updatedAt} + interval '1 millisecond')`,
+    })
+    .where(and(eq(chats.id, params.id), eq(chats.userId, params.userId)))
+    .returning();
+  return row;
+}
+
+/**
+ * Deletes a chat the user owns; its messages go with it (foreign key cascade). Quota counters live on the
+ * user row and are not touched: deleting never gives usage back.
+ */
+export async function deleteChatForUser(
+  db: Executor,
+  params: { id: string; userId: string },
+): Promise<boolean> {
+  const rows = await db
+    .delete(chats)
+    .where(and(eq(chats.id, params.id), eq(chats.userId, params.userId)))
+    .returning({ id: chats.id });
+  return rows.length > 0;
 }

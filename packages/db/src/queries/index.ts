@@ -1,4 +1,5 @@
 export * from './chats';
+export * from './email';
 export * from './messages';
 export * from './sessions';
 export * from './users';

@@ -1,6 +1,6 @@
-import { and, eq } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, lt, ne, sql } from 'drizzle-orm';
 import type { Executor } from '../client';
-import type { Chat } from '../schema/chats';
+import { type Chat, chats } from '../schema/chats';
 import { type Message, type MessageRole, type MessageStatus, messages } from '../schema/messages';
 import { bumpChatForUser } from './chats';
 
@@ -59,20 +59,111 @@ export async function getMessageForUser(
   return row;
 }
 
-/** Deletes a message the user owns, decrementing its chat's count; returns whether it existed. */
+/** Deletes a message the user owns (whatever its status), decrementing its chat's count; returns whether it existed. */
 export async function deleteMessageForUser(
   db: Executor,
   params: { id: string; userId: string },
 ): Promise<boolean> {
+  const r = await removeMessageForUser(db, { ...params, allowStreaming: true });
+  return r === 'deleted';
+}
+
+/**
+ * Deletes a message the user owns. The chat row is locked first (same order as insertMessage), then the
+ * message is deleted and the count decremented only if the delete removed a row, so two concurrent deletes
+ * of one message cannot decrement twice. A message still being generated (status streaming) is refused
+ * unless `allowStreaming`: the generator would otherwise keep writing into a row the user believes gone.
+ */
+export async function removeMessageForUser(
+  db: Executor,
+  params: { id: string; userId: string; allowStreaming?: boolean },
+): Promise<'deleted' | 'not_found' | 'streaming'> {
   return db.transaction(async (tx) => {
     const target = await getMessageForUser(tx, params);
-    if (!target) return false;
-    // Lock the chat first (same order as insertMessage) so concurrent writers cannot skew the count.
-    await bumpChatForUser(tx, { chatId: target.chatId, userId: params.userId, messageDelta: -1 });
+    if (!target) return 'not_found';
+    const [chat] = await tx
+      .select({ id: chats.id })
+      .from(chats)
+      .where(and(eq(chats.id, target.chatId), eq(chats.userId, params.userId)))
+      .for('update')
+      .limit(1);
+    if (!chat) return 'not_found';
     const deleted = await tx
       .delete(messages)
-      .where(and(eq(messages.id, params.id), eq(messages.userId, params.userId)))
+      .where(
+        and(
+          eq(messages.id, params.id),
+          eq(messages.userId, params.userId),
+          params.allowStreaming ? undefined : ne(messages.status, 'streaming'),
+        ),
+      )
       .returning({ id: messages.id });
-    return deleted.length > 0;
+    if (deleted.length === 0) {
+      const still = await getMessageForUser(tx, params);
+      return still?.status === 'streaming' ? 'streaming' : 'not_found';
+    }
+    await bumpChatForUser(tx, { chatId: target.chatId, userId: params.userId, messageDelta: -1 });
+    return 'deleted';
+  });
+}
+
+export type MessageDirection = 'older' | 'newer';
+
+/**
+ * One page of a chat's messages by keyset on seq (the (chat_id, seq) index), always returned oldest first.
+ * `older`: the `limit` messages just before `cursorSeq` (or the latest ones); `newer`: just after it (or the
+ * first ones). seq is taken while the chat row is locked (insertMessage), so within a chat it grows in commit
+ * order: a reader paging `newer` while messages are added sees no gap and no duplicate.
+ * The caller checks that the chat is the user's.
+ */
+export async function listMessagesForChat(
+  db: Executor,
+  params: { chatId: string; limit: number; direction: MessageDirection; cursorSeq?: number },
+): Promise<{ messages: Message[]; hasMore: boolean }> {
+  const { chatId, limit, direction, cursorSeq } = params;
+  const older = direction === 'older';
+  const rows = await db
+    .select()
+    .from(messages)
+    .where(
+      and(
+        eq(messages.chatId, chatId),
+        cursorSeq === undefined
+          ? undefined
+          : older
+            ? lt(messages.seq, cursorSeq)
+            : gt(messages.seq, cursorSeq),
+      ),
+    )
+    .orderBy(older ? desc(messages.seq) : asc(messages.seq))
+    .limit(limit + 1);
+  const page = rows.slice(0, limit);
+  if (older) page.reverse();
+  return { messages: page, hasMore: rows.length > limit };
+}
+
+/**
+ * Replaces the content of one of the user's own USER messages. AI messages are immutable: they record what a
+ * model said. The chat row is locked first (the order every writer uses) and its updated_at moves forward.
+ */
+export async function updateUserMessageForUser(
+  db: Executor,
+  params: { id: string; userId: string; content: string },
+): Promise<
+  { status: 'updated'; message: Message } | { status: 'not_found' } | { status: 'not_user_message' }
+> {
+  return db.transaction(async (tx) => {
+    const target = await getMessageForUser(tx, params);
+    if (!target) return { status: 'not_found' as const };
+    if (target.role !== 'USER') return { status: 'not_user_message' as const };
+    const chat = await bumpChatForUser(tx, { chatId: target.chatId, userId: params.userId, messageDelta: 0 });
+    if (!chat) return { status: 'not_found' as const };
+    const [row] = await tx
+      .update(messages)
+      .set({ content: params.content, updatedAt: sql`now()` })
+      .where(and(eq(messages.id, params.id), eq(messages.userId, params.userId), eq(messages.role, 'USER')))
+      .returning();
+    if (!row) return { status: 'not_found' as const };
+    return { status: 'updated' as const, message: row };
   });
 }
