@@ -41,6 +41,20 @@ export interface ApiConfig {
   messages: {
     maxContentLength: number;
   };
+  email: {
+    /** SMTP server; null = no SMTP configured: mails are written to the log, clearly marked (first-run default). */
+    smtp: { host: string; port: number; secure: boolean; user?: string; password?: string } | null;
+    /** The From: header of outgoing mail. */
+    from: string;
+    /** Lifetime of a verification code. */
+    codeTtlSeconds: number;
+    /** Wrong guesses allowed per code. */
+    maxAttempts: number;
+    /** Minimum time between two codes for one user. */
+    resendIntervalSeconds: number;
+    /** At most this many codes per user per hour. */
+    maxPerHour: number;
+  };
   /** Shown to clients so the web app can offer a throwaway in-browser wallet; off in production. */
   demoWalletEnabled: boolean;
 }
@@ -67,6 +81,14 @@ export function testConfig(overrides: Partial<ApiConfig> = {}): ApiConfig {
     limits: { defaultAiMessagesLimit: 100, defaultApiCallsLimit: 1000 },
     rateLimits: { authPerIp: 10_000, authedPerUser: 100_000, windowSeconds: 60 },
     messages: { maxContentLength: 16_000 },
+    email: {
+      smtp: null,
+      from: 'ChatPlatform <no-reply@chatplatform.invalid>',
+      codeTtlSeconds: 900,
+      maxAttempts: 5,
+      resendIntervalSeconds: 60,
+      maxPerHour: 5,
+    },
     demoWalletEnabled: true,
   };
   return { ...base, ...overrides };

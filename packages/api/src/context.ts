@@ -3,6 +3,7 @@ import type { ApiConfig } from './config';
 import type { Logger } from './logger';
 import type { Ports, RateLimiter } from './ports/types';
 import type { KeySet } from './services/keys';
+import { createMailer, type Mailer } from './services/mailer';
 import { SessionService } from './services/sessions';
 import { SiweService, type VerifyRpc } from './services/siwe';
 import { TokenService } from './services/tokens';
@@ -24,6 +25,8 @@ export interface ApiServices {
   sessions: SessionService;
   limiters: { authPerIp: RateLimiter; authedPerUser: RateLimiter };
   observer: ApiObserver;
+  /** Outgoing mail (verification codes): SMTP, or the log when no SMTP is configured. */
+  mailer: Mailer;
 }
 
 export function createServices(deps: {
@@ -35,6 +38,8 @@ export function createServices(deps: {
   observer?: ApiObserver;
   /** Overrides the smart-wallet verifier (tests). */
   verifyRpc?: VerifyRpc;
+  /** Overrides the mailer built from config.email. */
+  mailer?: Mailer;
 }): ApiServices {
   const { db, config, ports, keys, logger } = deps;
   const tokens = new TokenService(keys, config.tokens);
@@ -59,6 +64,7 @@ export function createServices(deps: {
       }),
     },
     observer: deps.observer ?? {},
+    mailer: deps.mailer ?? createMailer(config.email, logger),
   };
 }
 

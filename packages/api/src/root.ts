@@ -1,11 +1,16 @@
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { authRouter } from './routers/auth';
+import { chatRouter } from './routers/chat';
+import { emailRouter } from './routers/email';
+import { messageRouter } from './routers/message';
 import { userRouter } from './routers/user';
 import { createCallerFactory, router } from './trpc';
 
 export const appRouter = router({
-  auth: authRouter,
+  auth: { ...authRouter, ...emailRouter },
   user: userRouter,
+  chat: chatRouter,
+  message: messageRouter,
 });
 
 export type AppRouter = typeof appRouter;

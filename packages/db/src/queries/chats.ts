@@ -105,10 +105,11 @@ export async function isAgentVisibleToUser(
  */
 export async function createChatForUser(
   db: Executor,
-  params: { userId: string; title: string; agentId?: string | null },
+  params: { userId: string; title: string; agentId?: string | null; titleLocked?: boolean },
 ): Promise<Chat | undefined> {
   const agentId = params.agentId ?? null;
-  if (agentId === null) return createChat(db, { userId: params.userId, title: params.title });
+  const base = { userId: params.userId, title: params.title, titleLocked: params.titleLocked ?? false };
+  if (agentId === null) return createChat(db, base);
   return db.transaction(async (tx) => {
     const [agent] = await tx
       .select({ id: agents.id })
@@ -117,7 +118,7 @@ export async function createChatForUser(
       .for('share')
       .limit(1);
     if (!agent) return undefined;
-    return createChat(tx, { userId: params.userId, title: params.title, agentId });
+    return createChat(tx, { ...base, agentId });
   });
 }
 

@@ -25,7 +25,7 @@ export async function isEmailVerifiedByOtherUser(
 /** The id is chosen by the caller because the code hash is keyed with it. */
 export async function createEmailVerification(
   db: Executor,
-  params: { id: string; userId: string; email: string; codeHash: string; expiresAt: Date },
+  params: { id: string; userId: string; email: string; codeHash: string; expiresAt: Date; createdAt?: Date },
 ): Promise<EmailVerification> {
   const [row] = await db.insert(emailVerifications).values(params).returning();
   if (!row) throw new Error('insert returned no email verification');
@@ -36,24 +36,56 @@ export async function deleteEmailVerification(db: Executor, params: { id: string
   await db.delete(emailVerifications).where(eq(emailVerifications.id, params.id));
 }
 
-/** How many codes were issued to the user since `since`, and when the newest was (for resend throttling). */
-export async function countEmailVerificationsSince(
+/**
+ * Issues a verification unless the user asked too recently: at most one per `minIntervalMs` and `maxPerHour`
+ * per rolling hour. Decided under the user's row lock, so parallel requests cannot both slip through.
+ */
+export async function issueEmailVerification(
   db: Executor,
-  params: { userId: string; since: Date },
-): Promise<{ count: number; latestAt: Date | null }> {
-  const [row] = await db
-    .select({
-      count: sql<number>`count(*)::int`,
-      latestAt: sql<string | null>`max(${emailVerifications.createdAt})`,
-    })
-    .from(emailVerifications)
-    .where(
-      and(eq(emailVerifications.userId, params.userId), gte(emailVerifications.createdAt, params.since)),
-    );
-  return {
-    count: Number(row?.count ?? 0),
-    latestAt: row?.latestAt ? new Date(row.latestAt) : null,
-  };
+  params: {
+    id: string;
+    userId: string;
+    email: string;
+    codeHash: string;
+    expiresAt: Date;
+    minIntervalMs: number;
+    maxPerHour: number;
+  },
+): Promise<
+  { status: 'issued'; verification: EmailVerification } | { status: 'throttled'; retryAfterMs: number }
+> {
+  return db.transaction(async (tx) => {
+    await tx.select({ id: users.id }).from(users).where(eq(users.id, params.userId)).for('update');
+    // The application clock throughout (created_at is set from it too), so the arithmetic is consistent.
+    const nowMs = Date.now();
+    const recent = await tx
+      .select({ createdAt: emailVerifications.createdAt })
+      .from(emailVerifications)
+      .where(
+        and(
+          eq(emailVerifications.userId, params.userId),
+          gte(emailVerifications.createdAt, new Date(nowMs - 3_600_000)),
+        ),
+      )
+      .orderBy(desc(emailVerifications.createdAt));
+    let waitMs = 0;
+    const newest = recent[0];
+    if (newest) waitMs = Math.max(waitMs, newest.createdAt.getTime() + params.minIntervalMs - nowMs);
+    if (recent.length >= params.maxPerHour) {
+      const oldestCounted = recent[params.maxPerHour - 1] ?? newest;
+      if (oldestCounted) waitMs = Math.max(waitMs, oldestCounted.createdAt.getTime() + 3_600_000 - nowMs);
+    }
+    if (waitMs > 0) return { status: 'throttled' as const, retryAfterMs: waitMs };
+    const verification = await createEmailVerification(tx, {
+      id: params.id,
+      userId: params.userId,
+      email: params.email,
+      codeHash: params.codeHash,
+      expiresAt: params.expiresAt,
+      createdAt: new Date(nowMs),
+    });
+    return { status: 'issued' as const, verification };
+  });
 }
 
 /**

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+/** Code points, not UTF-16 units: an emoji counts as one character. */
+export const charCount = (s: string) => [...s].length;
+
+/** In unicode mode a surrogate range only matches unpaired halves, which UTF-8 cannot encode. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+export const isWellFormed = (s: string) => !LONE_SURROGATE.test(s);
+
+/** Control characters (C0/C1, NUL included: PostgreSQL text cannot hold NUL). */
+const CONTROL = /[\p{Cc}]/u;
+const hasControlExceptWhitespace = (s: string) =>
+  CONTROL.test(s.replaceAll('\t', '').replaceAll('\n', '').replaceAll('\r', ''));
+
+/**
+ * A single-line label (title, display name): 1..max printable characters, surrounding whitespace trimmed.
+ * Lone surrogates and control characters are refused rather than stored mangled.
+ */
+export const label = (max: number) =>
+  z
+    .string()
+    .max(max * 4)
+    .trim()
+    .refine((s) => isWellFormed(s), { message: 'must be valid Unicode text' })
+    .refine((s) => !CONTROL.test(s), { message: 'must not contain control characters' })
+    .refine((s) => charCount(s) >= 1, { message: 'must not be empty' })
+    .refine((s) => charCount(s) <= max, { message: `must be at most ${max} characters` });
+
+/**
+ * Free text (message content): not blank, no NUL or other control characters except tab and newlines,
+ * valid Unicode. The length cap comes from configuration and is checked by the procedure.
+ */
+export const freeText = (hardMax: number) =>
+  z
+    .string()
+    .max(hardMax)
+    .refine((s) => s.trim().length > 0, { message: 'must not be blank' })
+    .refine((s) => isWellFormed(s), { message: 'must be valid Unicode text' })
+    .refine((s) => !hasControlExceptWhitespace(s), { message: 'must not contain control characters' });
