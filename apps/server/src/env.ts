@@ -69,6 +69,20 @@ const EnvSchema = z.object({
   RATE_LIMIT_USER: int(1).default(600),
   MESSAGE_MAX_LENGTH: int(1, 1_000_000).default(16_000),
 
+  /** SMTP for verification mail; unset = mail is written to the log, clearly marked. */
+  EMAIL_SMTP_SERVER: z.string().min(1).optional(),
+  EMAIL_PORT: int(1, 65535).default(587),
+  /** The SMTP login (and the sender, unless EMAIL_FROM is set). */
+  EMAIL_ADDRESS: z.string().min(1).optional(),
+  EMAIL_PASSWORD: z.string().optional(),
+  EMAIL_FROM: z.string().min(3).optional(),
+  /** Implicit TLS (port 465); otherwise STARTTLS when the server offers it. Default: true on port 465. */
+  EMAIL_SECURE: bool.optional(),
+  EMAIL_CODE_TTL: int(60, 24 * 3600).default(900),
+  EMAIL_CODE_ATTEMPTS: int(1, 100).default(5),
+  EMAIL_RESEND_INTERVAL: int(0, 3600).default(60),
+  EMAIL_MAX_PER_HOUR: int(1, 1000).default(5),
+
   DEMO_WALLET: bool.optional(),
   WEB_DIST: z.string().optional(),
 });
@@ -185,6 +199,22 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         windowSeconds: env.RATE_LIMIT_WINDOW,
       },
       messages: { maxContentLength: env.MESSAGE_MAX_LENGTH },
+      email: {
+        smtp: env.EMAIL_SMTP_SERVER
+          ? {
+              host: env.EMAIL_SMTP_SERVER,
+              port: env.EMAIL_PORT,
+              secure: env.EMAIL_SECURE ?? env.EMAIL_PORT === 465,
+              user: env.EMAIL_ADDRESS,
+              password: env.EMAIL_PASSWORD,
+            }
+          : null,
+        from: env.EMAIL_FROM ?? env.EMAIL_ADDRESS ?? 'ChatPlatform <no-reply@localhost>',
+        codeTtlSeconds: env.EMAIL_CODE_TTL,
+        maxAttempts: env.EMAIL_CODE_ATTEMPTS,
+        resendIntervalSeconds: env.EMAIL_RESEND_INTERVAL,
+        maxPerHour: env.EMAIL_MAX_PER_HOUR,
+      },
       demoWalletEnabled: env.DEMO_WALLET ?? environment !== 'production',
     },
   };

@@ -66,12 +66,21 @@ export async function openResources(
   }
 
   const services = createServices({ db: dbHandle.db, config: config.api, ports, keys, logger, observer });
+  logger.info(
+    services.mailer.kind === 'smtp'
+      ? { smtp: `${config.api.email.smtp?.host}:${config.api.email.smtp?.port}` }
+      : {},
+    services.mailer.kind === 'smtp'
+      ? 'verification mail goes through SMTP'
+      : 'no EMAIL_SMTP_SERVER set: verification mail is written to the log, not sent',
+  );
   return {
     services,
     dbHandle,
     ports,
     redis,
     async close() {
+      services.mailer.close();
       await ports.close();
       if (ownsDb) await dbHandle.close();
     },
