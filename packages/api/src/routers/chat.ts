@@ -55,6 +55,7 @@ export const chatRouter = {
       return {
         items: page.chats.map(toChatOutput),
         nextCursor: page.hasMore && last ? encodeChatCursor(last) : null,
+        hasMore: page.hasMore,
       };
     }),
 

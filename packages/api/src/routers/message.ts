@@ -49,7 +49,9 @@ async function page(
   const edge = params.direction === 'older' ? messages[0] : messages.at(-1);
   return {
     items: messages.map(toMessageOutput),
-    nextCursor: hasMore && edge ? encodeMessageCursor(edge.seq) : null,
+    // An empty page keeps the caller's place, so polling `newer` from the end never loses it.
+    nextCursor: edge ? encodeMessageCursor(edge.seq) : (params.cursor ?? null),
+    hasMore,
   };
 }
 

@@ -54,4 +54,5 @@ export const chatUpdateInput = z.strictObject({ id: uuid, title: label(TITLE_MAX
 export const chatPageOutput = z.object({
   items: z.array(chatOutput),
   nextCursor: z.string().nullable().describe('pass as cursor for the next page; null on the last page'),
+  hasMore: z.boolean(),
 });

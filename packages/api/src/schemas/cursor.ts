@@ -20,7 +20,12 @@ function decodeRaw(raw: string): Record<string, unknown> | undefined {
   }
 }
 
-const chatKey = z.object({ k: z.literal('c'), u: z.iso.datetime({ offset: true }), i: z.uuid() });
+/** Dates PostgreSQL and JS agree on (a crafted cursor with year 0 must be bad input, not a database error). */
+const cursorDate = z.iso.datetime({ offset: true }).refine((u) => {
+  const y = new Date(u).getUTCFullYear();
+  return y >= 1970 && y <= 9999;
+});
+const chatKey = z.object({ k: z.literal('c'), u: cursorDate, i: z.uuid() });
 const messageKey = z.object({ k: z.literal('m'), s: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) });
 
 export function encodeChatCursor(key: { updatedAt: Date; id: string }): string {

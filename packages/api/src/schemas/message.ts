@@ -97,7 +97,10 @@ export const messagePageOutput = z.object({
   nextCursor: z
     .string()
     .nullable()
-    .describe('pass as cursor (same direction) for the next page; null when there is none'),
+    .describe(
+      'continues in the same direction from the edge of this page; present whenever a cursor exists, even on the last page (a reader following a chat polls newer with it)',
+    ),
+  hasMore: z.boolean().describe('whether more messages lay beyond this page when it was read'),
 });
 
 export const chatFullOutput = z.object({ chat: chatOutput, messages: messagePageOutput });
