@@ -1,5 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
+// Set by .ci/run: each package also writes a JSON report there, from which CI counts passed and failed tests.
+const jsonReportDir = process.env.VITEST_JSON_REPORT_DIR;
+
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
@@ -7,5 +10,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     passWithNoTests: false,
+    reporters: jsonReportDir
+      ? ['default', ['json', { outputFile: `${jsonReportDir}/api.json` }]]
+      : ['default'],
   },
 });
