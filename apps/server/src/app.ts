@@ -7,6 +7,7 @@ import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/a
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { ServerConfig } from './env';
 import { createMetrics, registerMetrics } from './plugins/metrics';
+import { registerRest } from './plugins/rest';
 import { registerSecurity } from './plugins/security';
 import { registerWeb } from './plugins/web';
 import { type Injected, openResources, type Resources } from './resources';
@@ -81,6 +82,15 @@ export async function buildApp(config: ServerConfig, injected: Injected = {}): P
           req.log.error({ err: error, procedure }, 'procedure failed');
       },
     } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
+  });
+
+  await registerRest(app, {
+    createContext: contextFor,
+    onError({ error, path: procedure, req }) {
+      metrics.errors.inc({ procedure: procedure ?? 'unknown', code: error.code });
+      if (error.code === 'INTERNAL_SERVER_ERROR')
+        req.log.error({ err: error, procedure }, 'REST procedure failed');
+    },
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));

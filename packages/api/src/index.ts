@@ -5,6 +5,7 @@ export { createInnerContext, createServices } from './context';
 export { AppError } from './errors';
 export type { Logger } from './logger';
 export { silentLogger } from './logger';
+export { createOpenApiDocument, type OpenAPIObject } from './openapi';
 export type { AppRouter, RouterInputs, RouterOutputs } from './root';
 export { appRouter, createCaller } from './root';
 export type { KeySet } from './services/keys';

@@ -20,6 +20,15 @@ const tokenPairOutput = z.object({
 export const authRouter = {
   /** The EIP-4361 message to sign, built entirely by the server. */
   message: ipLimitedProcedure
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/auth/message',
+        tags: ['auth'],
+        protect: false,
+        summary: 'The EIP-4361 message to sign for a wallet and chain',
+      },
+    })
     .input(
       z.strictObject({
         address: z.string().min(1).max(64),
@@ -34,6 +43,15 @@ export const authRouter = {
 
   /** Sign-in, or sign-up on the first signature of a new wallet. */
   authenticate: ipLimitedProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/auth/authenticate',
+        tags: ['auth'],
+        protect: false,
+        summary: 'Sign in (or sign up) with the signed message; returns a token pair',
+      },
+    })
     .input(
       z.strictObject({
         message: z.string().min(1).max(MAX_SIWE_MESSAGE),
@@ -67,12 +85,30 @@ export const authRouter = {
 
   /** A new token pair for a refresh token; the old one is rotated out. */
   refresh: ipLimitedProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/auth/refresh',
+        tags: ['auth'],
+        protect: false,
+        summary: 'A new token pair for a refresh token (the old one is rotated out)',
+      },
+    })
     .input(z.strictObject({ refreshToken: z.string().min(1).max(128) }))
     .output(tokenPairOutput)
     .mutation(({ ctx, input }) => ctx.sessions.refresh(input.refreshToken)),
 
   /** Ends this session: its access tokens stop working at once. */
   logout: authedProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/auth/logout',
+        tags: ['auth'],
+        protect: true,
+        summary: 'End this session',
+      },
+    })
     .input(z.strictObject({}).optional())
     .output(z.object({ success: z.literal(true) }))
     .mutation(async ({ ctx }) => {
@@ -82,6 +118,15 @@ export const authRouter = {
 
   /** Ends every session of the user. */
   logoutAll: authedProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/auth/logout-all',
+        tags: ['auth'],
+        protect: true,
+        summary: 'End every session of the user',
+      },
+    })
     .input(z.strictObject({}).optional())
     .output(z.object({ success: z.literal(true), revokedSessions: z.number().int() }))
     .mutation(async ({ ctx }) => {
@@ -91,6 +136,15 @@ export const authRouter = {
 
   /** What a client needs to know before signing in. */
   config: publicProcedure
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/auth/config',
+        tags: ['auth'],
+        protect: false,
+        summary: 'Sign-in settings: SIWE domain, allowed chain ids',
+      },
+    })
     .output(
       z.object({
         domain: z.string(),
