@@ -57,6 +57,85 @@ export interface ApiConfig {
   };
   /** Shown to clients so the web app can offer a throwaway in-browser wallet; off in production. */
   demoWalletEnabled: boolean;
+  /** AI providers, the model allow list, agents and the generation runner. */
+  ai: AiConfig;
+}
+
+/** An OpenAI-compatible endpoint (OpenAI, OpenRouter, Ollama, vLLM, llama.cpp, LM Studio, ...). */
+export interface AiProviderConfig {
+  /** Prefix of its model ids: model "gpt-4o-mini" of provider "openai" is "openai/gpt-4o-mini". */
+  name: string;
+  baseURL: string;
+  apiKey?: string;
+  /** Upstream model names this server allows. */
+  models: string[];
+}
+
+/** A platform agent, defined in the repo's agents file and synced at start. */
+export interface PlatformAgentConfig {
+  slug: string;
+  name: string;
+  description: string;
+  systemPrompt: string;
+  /** A model id on the allow list; absent = the default model. */
+  model?: string;
+  temperature: number;
+  maxOutputTokens: number;
+}
+
+export interface AiConfig {
+  providers: AiProviderConfig[];
+  /** The built-in offline model `local/demo`: on unless turned off; its delay between words. */
+  demo: { enabled: boolean; wordDelayMs: number };
+  /** Used by agents that name none and by chats with no agent when no platform agent is the default. */
+  defaultModel: string;
+  /** Slug of the platform agent a chat without an agent talks to. */
+  defaultAgentSlug: string;
+  platformAgents: PlatformAgentConfig[];
+  /** A reply with no first token after this long ends as an error. */
+  firstTokenTimeoutMs: number;
+  /** A reply still running after this long ends as an error (its partial text kept). */
+  totalTimeoutMs: number;
+  /** Concurrent generations per user (status streaming). */
+  maxConcurrentPerUser: number;
+  /** Characters of history (system prompt included) sent to the model; older messages are dropped. */
+  contextBudgetChars: number;
+  /** Deltas arriving within this window are sent as one event. */
+  coalesceMs: number;
+  /** How long a reply's event log stays in the store after its last event (resumption window). */
+  eventTtlSeconds: number;
+  /** How often a running generation proves it is alive. */
+  heartbeatMs: number;
+  /** A streaming message with no heartbeat for this long is marked interrupted by any instance. */
+  staleAfterMs: number;
+}
+
+export function testAiConfig(overrides: Partial<AiConfig> = {}): AiConfig {
+  return {
+    providers: [],
+    demo: { enabled: true, wordDelayMs: 2 },
+    defaultModel: 'local/demo',
+    defaultAgentSlug: 'assistant',
+    platformAgents: [
+      {
+        slug: 'assistant',
+        name: 'Assistant',
+        description: 'The default agent.',
+        systemPrompt: 'You are a helpful assistant.',
+        temperature: 0.7,
+        maxOutputTokens: 1024,
+      },
+    ],
+    firstTokenTimeoutMs: 10_000,
+    totalTimeoutMs: 60_000,
+    maxConcurrentPerUser: 2,
+    contextBudgetChars: 24_000,
+    coalesceMs: 25,
+    eventTtlSeconds: 3600,
+    heartbeatMs: 2_000,
+    staleAfterMs: 10_000,
+    ...overrides,
+  };
 }
 
 export function testConfig(overrides: Partial<ApiConfig> = {}): ApiConfig {
@@ -90,6 +169,7 @@ export function testConfig(overrides: Partial<ApiConfig> = {}): ApiConfig {
       maxPerHour: 5,
     },
     demoWalletEnabled: true,
+    ai: testAiConfig(),
   };
   return { ...base, ...overrides };
 }

@@ -1,0 +1,182 @@
+import { randomUUID } from 'node:crypto';
+import { insertMessage } from '@chatplatform/db/queries';
+import { TRPCError } from '@trpc/server';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ZodError } from 'zod';
+import { createHarness, type Harness, type SignedIn } from '../../test/harness';
+import { snapshotUser } from '../../test/snapshot';
+import { encodeChatCursor, encodeMessageCursor } from '../schemas/cursor';
+
+/**
+ * Property: whatever input reaches a procedure, the answer is a typed error or a success, never
+ * INTERNAL_SERVER_ERROR, and nothing of another user's changes. The attacker B holds real ids of the
+ * victim A among the generated values.
+ */
+let h: Harness;
+let a: SignedIn;
+let b: SignedIn;
+let victimIds: string[] = [];
+let ownIds: string[] = [];
+
+beforeAll(async () => {
+  h = await createHarness();
+  a = await h.signIn();
+  b = await h.signIn();
+  await a.caller.user.updateProfile({ displayName: 'Victim' });
+  const chat = await a.caller.chat.create({ title: 'victim chat' });
+  const m = await a.caller.message.create({ chatId: chat.id, content: 'victim message' });
+  const ai = await insertMessage(h.db, { chatId: chat.id, userId: a.userId, role: 'AI', content: 'reply' });
+  const streaming = await insertMessage(h.db, {
+    chatId: chat.id,
+    userId: a.userId,
+    role: 'AI',
+    content: 'partial',
+    status: 'streaming',
+  });
+  victimIds = [chat.id, m.id, ai?.message.id ?? '', streaming?.message.id ?? ''];
+  const own = await b.caller.chat.create();
+  const mine = await b.caller.message.create({ chatId: own.id, content: 'mine' });
+  ownIds = [own.id, mine.id];
+});
+afterAll(async () => h?.cleanup());
+
+const text = fc.oneof(
+  fc.string(),
+  fc.string({ unit: 'binary', maxLength: 80 }),
+  fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }),
+  fc.constantFrom('', ' ', '\u0000', '\uD800', 'a'.repeat(20_000), '0x', '{}', 'null'),
+);
+const number = fc.oneof(
+  fc.integer(),
+  fc.double(),
+  fc.constantFrom(0, -1, 1, 100, 101, Number.MAX_SAFE_INTEGER, Number.NaN, Number.POSITIVE_INFINITY),
+  fc.bigInt().map(String),
+);
+const ids = () =>
+  fc.constantFrom(...victimIds, ...ownIds, randomUUID(), '00000000-0000-0000-0000-000000000000');
+const cursors = () =>
+  fc.oneof(
+    text,
+    fc.constantFrom(
+      encodeChatCursor({ updatedAt: new Date(), id: randomUUID() }),
+      encodeMessageCursor(0),
+      encodeMessageCursor(Number.MAX_SAFE_INTEGER),
+      Buffer.from('{"k":"c","u":"0000-01-01T00:00:00Z","i":"00000000-0000-0000-0000-000000000000"}').toString(
+        'base64url',
+      ),
+      Buffer.from('{"k":"m","s":1e308}').toString('base64url'),
+    ),
+  );
+const value = () => fc.oneof(ids(), text, number, fc.boolean(), fc.constant(null), fc.anything());
+
+/** A record over the procedure's own field names (any may be missing or of the wrong type) or anything at all. */
+function inputs(fields: Record<string, fc.Arbitrary<unknown>>) {
+  const typed = fc.record(
+    Object.fromEntries(
+      Object.entries(fields).map(([k, v]) => [k, fc.oneof({ weight: 3, arbitrary: v }, value())]),
+    ),
+    { requiredKeys: [] },
+  );
+  return fc.oneof(
+    { weight: 6, arbitrary: typed },
+    { weight: 1, arbitrary: fc.tuple(typed, fc.string(), value()).map(([r, k, v]) => ({ ...r, [k]: v })) },
+    { weight: 1, arbitrary: fc.anything() },
+    { weight: 1, arbitrary: fc.constantFrom(undefined, null, [], 'x', 0) },
+  );
+}
+
+type Proc = (u: SignedIn, input: unknown) => Promise<unknown>;
+const procedures: [string, () => fc.Arbitrary<unknown>, Proc][] = [
+  ['user.profile', () => inputs({}), (u, i) => u.caller.user.profile(i as never)],
+  ['user.limits', () => inputs({}), (u, i) => u.caller.user.limits(i as never)],
+  [
+    'user.updateProfile',
+    () => inputs({ displayName: text }),
+    (u, i) => u.caller.user.updateProfile(i as never),
+  ],
+  [
+    'user.byWallet',
+    () => inputs({ address: fc.oneof(text, fc.constant(a.wallet.address.toLowerCase())) }),
+    (u, i) => u.caller.user.byWallet(i as never),
+  ],
+  [
+    'auth.addEmail',
+    () =>
+      inputs({
+        email: fc.oneof(
+          fc.stringMatching(/^[a-z0-9][a-z0-9._+-]{0,15}@[a-z0-9]{1,10}\.[a-z]{2,5}$/),
+          fc.emailAddress(),
+          text,
+        ),
+      }),
+    (u, i) => u.caller.auth.addEmail(i as never),
+  ],
+  [
+    'auth.verifyEmail',
+    () => inputs({ code: fc.oneof(fc.stringMatching(/^\d{6}$/), text) }),
+    (u, i) => u.caller.auth.verifyEmail(i as never),
+  ],
+  ['chat.create', () => inputs({ title: text, agentId: ids() }), (u, i) => u.caller.chat.create(i as never)],
+  ['chat.list', () => inputs({ cursor: cursors(), limit: number }), (u, i) => u.caller.chat.list(i as never)],
+  ['chat.recent', () => inputs({ limit: number }), (u, i) => u.caller.chat.recent(i as never)],
+  ['chat.byId', () => inputs({ id: ids() }), (u, i) => u.caller.chat.byId(i as never)],
+  ['chat.update', () => inputs({ id: ids(), title: text }), (u, i) => u.caller.chat.update(i as never)],
+  ['chat.delete', () => inputs({ id: ids() }), (u, i) => u.caller.chat.delete(i as never)],
+  [
+    'message.create',
+    () => inputs({ chatId: ids(), content: text }),
+    (u, i) => u.caller.message.create(i as never),
+  ],
+  [
+    'message.listByChat',
+    () =>
+      inputs({
+        chatId: ids(),
+        cursor: cursors(),
+        limit: number,
+        direction: fc.constantFrom('older', 'newer', 'up', ''),
+      }),
+    (u, i) => u.caller.message.listByChat(i as never),
+  ],
+  [
+    'message.chatFull',
+    () => inputs({ chatId: ids(), limit: number }),
+    (u, i) => u.caller.message.chatFull(i as never),
+  ],
+  [
+    'message.recent',
+    () => inputs({ chatId: ids(), limit: number }),
+    (u, i) => u.caller.message.recent(i as never),
+  ],
+  ['message.byId', () => inputs({ id: ids() }), (u, i) => u.caller.message.byId(i as never)],
+  [
+    'message.update',
+    () => inputs({ id: ids(), content: text }),
+    (u, i) => u.caller.message.update(i as never),
+  ],
+  ['message.delete', () => inputs({ id: ids() }), (u, i) => u.caller.message.delete(i as never)],
+];
+
+describe('generated inputs at every procedure: never a 500, never a change to another user’s data', () => {
+  it.each(procedures)('%s', async (_name, arbitrary, call) => {
+    const before = await snapshotUser(h, a.userId);
+    let pastValidation = 0;
+    await fc.assert(
+      fc.asyncProperty(arbitrary(), async (input) => {
+        try {
+          await call(b, input);
+          pastValidation++;
+        } catch (err) {
+          expect(err).toBeInstanceOf(TRPCError);
+          expect((err as TRPCError).code).not.toBe('INTERNAL_SERVER_ERROR');
+          if (!(err instanceof TRPCError && err.cause instanceof ZodError)) pastValidation++;
+        }
+      }),
+      { numRuns: 60 },
+    );
+    // The generated inputs did reach the procedure bodies, not only the input schema.
+    expect(pastValidation).toBeGreaterThan(0);
+    expect(await snapshotUser(h, a.userId)).toEqual(before);
+  });
+});
