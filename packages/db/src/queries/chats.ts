@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, or, sql } from 'drizzle-orm';
+import { and, eq, isNull, or, sql } from 'drizzle-orm';
 import type { Executor } from '../client';
 import { agents } from '../schema/agents';
 import { type Chat, chats } from '../schema/chats';
@@ -80,7 +80,10 @@ export async function listChatsForUser(
           : undefined,
       ),
     )
-    .orderBy(desc(chats.updatedAt), desc(chats.id))
+    // NULLS LAST to match the index exactly (drizzle's .desc() builds it DESC NULLS LAST; both columns are
+    // NOT NULL, so the order is the same, but only a matching ORDER BY lets PostgreSQL read the index in order
+    // instead of sorting every chat of the user).
+    .orderBy(sql`${chats.updatedAt} desc nulls last`, sql`${chats.id} desc nulls last`)
     .limit(params.limit + 1);
   return { chats: rows.slice(0, params.limit), hasMore: rows.length > params.limit };
 }
