@@ -9,6 +9,7 @@ import type { ServerConfig } from './env';
 import { createMetrics, registerMetrics } from './plugins/metrics';
 import { registerRest } from './plugins/rest';
 import { registerSecurity } from './plugins/security';
+import { trpcFastPlugin } from './plugins/trpc-fast';
 import { registerWeb } from './plugins/web';
 import { type Injected, openResources, type Resources } from './resources';
 
@@ -71,7 +72,9 @@ export async function buildApp(config: ServerConfig, injected: Injected = {}): P
       setHeader,
     });
 
-  await app.register(fastifyTRPCPlugin, {
+  // The direct route for single queries and JSON mutations (plugins/trpc-fast.ts); TRPC_FAST_PATH=false
+  // serves every call through the official adapter alone.
+  await app.register(config.trpcFastPath ? trpcFastPlugin : fastifyTRPCPlugin, {
     prefix: '/trpc',
     trpcOptions: {
       router: appRouter,

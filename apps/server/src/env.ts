@@ -27,6 +27,8 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: bool.default(false),
   BODY_LIMIT: int(1024).default(1024 * 1024),
+  /** The direct route for single tRPC queries and JSON mutations; false = the official adapter for all. */
+  TRPC_FAST_PATH: bool.default(true),
   CORS_ORIGINS: list.optional(),
 
   DATABASE_URL: z.url().optional(),
@@ -95,6 +97,8 @@ export interface ServerConfig {
   logLevel: Env['LOG_LEVEL'];
   trustProxy: boolean;
   bodyLimit: number;
+  /** Serve single tRPC queries and JSON mutations through the direct route (plugins/trpc-fast.ts). */
+  trpcFastPath: boolean;
   corsOrigins: string[];
   database: { kind: 'postgres'; url: string; poolSize: number } | { kind: 'pglite'; dataDir: string };
   redisUrl: string | undefined;
@@ -167,6 +171,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     logLevel: env.LOG_LEVEL,
     trustProxy: env.TRUST_PROXY,
     bodyLimit: env.BODY_LIMIT,
+    trpcFastPath: env.TRPC_FAST_PATH,
     corsOrigins,
     database: databaseUrl
       ? { kind: 'postgres', url: databaseUrl, poolSize: env.DATABASE_POOL_SIZE }
