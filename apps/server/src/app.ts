@@ -57,6 +57,8 @@ export async function buildApp(config: ServerConfig, injected: Injected = {}): P
   );
   app.decorate('resources', resources);
   app.addHook('onClose', async () => resources.close());
+  // Open message.stream responses would hold close() up: end them first (clients resume elsewhere).
+  app.addHook('preClose', async () => resources.services.generation.closeStreams());
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });

@@ -1,5 +1,7 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { ApiConfig } from '@chatplatform/api';
+import type { AiConfig, AiProviderConfig, ApiConfig } from '@chatplatform/api';
 import { z } from 'zod';
 
 /**
@@ -84,6 +86,29 @@ const EnvSchema = z.object({
   EMAIL_CODE_ATTEMPTS: int(1, 100).default(5),
   EMAIL_RESEND_INTERVAL: int(0, 3600).default(60),
   EMAIL_MAX_PER_HOUR: int(1, 1000).default(5),
+
+  /** One OpenAI-compatible endpoint (the shorthand); AI_PROVIDERS (JSON) configures several. */
+  AI_BASE_URL: z.url().optional(),
+  AI_API_KEY: z.string().optional(),
+  AI_MODELS: list.optional(),
+  AI_PROVIDER_NAME: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, { message: 'lowercase letters, digits, - and _' })
+    .default('openai'),
+  AI_PROVIDERS: z.string().optional(),
+  AI_DEFAULT_MODEL: z.string().optional(),
+  AI_DEMO: bool.default(true),
+  AI_DEMO_WORD_DELAY_MS: int(0, 5000).default(40),
+  AI_AGENTS_FILE: z.string().optional(),
+  AI_DEFAULT_AGENT: z.string().min(1).default('assistant'),
+  AI_FIRST_TOKEN_TIMEOUT_MS: int(100).default(30_000),
+  AI_TOTAL_TIMEOUT_MS: int(100).default(300_000),
+  AI_MAX_CONCURRENT_PER_USER: int(1, 1000).default(2),
+  AI_CONTEXT_BUDGET_CHARS: int(100).default(24_000),
+  AI_COALESCE_MS: int(0, 1000).default(30),
+  AI_EVENT_TTL: int(10).default(3600),
+  AI_HEARTBEAT_MS: int(50).default(5000),
+  AI_STALE_AFTER_MS: int(200).default(20_000),
 
   DEMO_WALLET: bool.optional(),
   WEB_DIST: z.string().optional(),
@@ -221,6 +246,114 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         maxPerHour: env.EMAIL_MAX_PER_HOUR,
       },
       demoWalletEnabled: env.DEMO_WALLET ?? environment !== 'production',
+      ai: loadAiConfig(env, base),
     },
+  };
+}
+
+const providerSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/),
+  baseURL: z.url(),
+  apiKey: z.string().optional(),
+  models: z.array(z.string().min(1)).min(1),
+});
+
+const agentsFileSchema = z.strictObject({
+  agents: z.array(
+    z.strictObject({
+      slug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/),
+      name: z.string().min(1).max(100),
+      description: z.string().max(1000).default(''),
+      systemPrompt: z.string().max(8000).default(''),
+      model: z.string().optional(),
+      temperature: z.number().min(0).max(2).default(0.7),
+      maxOutputTokens: z.number().int().min(1).max(32_000).default(1024),
+    }),
+  ),
+});
+
+/** apps/server/config/agents.json, wherever the command was started from. */
+function defaultAgentsFile(): string {
+  const require = createRequire(import.meta.url);
+  return path.join(
+    path.dirname(require.resolve('@chatplatform/server/package.json')),
+    'config',
+    'agents.json',
+  );
+}
+
+function loadAiConfig(env: Env, base: string): AiConfig {
+  const fail = (name: string, msg: string): never => {
+    throw new ConfigError(`Invalid configuration:\n  ${name}: ${msg}`);
+  };
+  const providers: AiProviderConfig[] = [];
+  if (env.AI_PROVIDERS) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(env.AI_PROVIDERS);
+    } catch {
+      fail('AI_PROVIDERS', 'must be a JSON array of { name, baseURL, apiKey?, models }');
+    }
+    const r = z.array(providerSchema).safeParse(raw);
+    if (!r.success) fail('AI_PROVIDERS', z.prettifyError(r.error).replace(/\n/g, ' '));
+    else providers.push(...r.data);
+  }
+  if (env.AI_BASE_URL) {
+    if (!env.AI_MODELS?.length)
+      fail('AI_MODELS', 'list the models to allow on AI_BASE_URL (comma-separated)');
+    providers.push({
+      name: env.AI_PROVIDER_NAME,
+      baseURL: env.AI_BASE_URL,
+      ...(env.AI_API_KEY ? { apiKey: env.AI_API_KEY } : {}),
+      models: env.AI_MODELS ?? [],
+    });
+  } else if (env.AI_MODELS?.length) fail('AI_BASE_URL', 'is required when AI_MODELS is set');
+  const names = providers.map((p) => p.name);
+  if (new Set(names).size !== names.length) fail('AI_PROVIDERS', 'provider names must be unique');
+  if (names.includes('local')) fail('AI_PROVIDERS', '"local" is reserved for the built-in demo model');
+
+  const allowed = new Set<string>(providers.flatMap((p) => p.models.map((m) => `${p.name}/${m}`)));
+  if (env.AI_DEMO) allowed.add('local/demo');
+  const firstRemote = providers[0]?.models[0];
+  const defaultModel =
+    env.AI_DEFAULT_MODEL ??
+    (providers[0] && firstRemote ? `${providers[0].name}/${firstRemote}` : 'local/demo');
+  if (!allowed.has(defaultModel))
+    fail(
+      'AI_DEFAULT_MODEL',
+      `"${defaultModel}" is not a configured model (${[...allowed].join(', ') || 'none'})`,
+    );
+
+  const file = env.AI_AGENTS_FILE ? resolvePath(env.AI_AGENTS_FILE, base) : defaultAgentsFile();
+  let platformAgents: AiConfig['platformAgents'] = [];
+  if (existsSync(file)) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      fail('AI_AGENTS_FILE', `${file} is not valid JSON (${(err as Error).message})`);
+    }
+    const r = agentsFileSchema.safeParse(raw);
+    if (!r.success) fail('AI_AGENTS_FILE', `${file}: ${z.prettifyError(r.error).replace(/\n/g, ' ')}`);
+    else platformAgents = r.data.agents;
+    for (const a of platformAgents)
+      if (a.model && !allowed.has(a.model))
+        fail('AI_AGENTS_FILE', `agent "${a.slug}" uses model "${a.model}", which is not configured`);
+  } else if (env.AI_AGENTS_FILE) fail('AI_AGENTS_FILE', `${file} does not exist`);
+
+  return {
+    providers,
+    demo: { enabled: env.AI_DEMO, wordDelayMs: env.AI_DEMO_WORD_DELAY_MS },
+    defaultModel,
+    defaultAgentSlug: env.AI_DEFAULT_AGENT,
+    platformAgents,
+    firstTokenTimeoutMs: env.AI_FIRST_TOKEN_TIMEOUT_MS,
+    totalTimeoutMs: env.AI_TOTAL_TIMEOUT_MS,
+    maxConcurrentPerUser: env.AI_MAX_CONCURRENT_PER_USER,
+    contextBudgetChars: env.AI_CONTEXT_BUDGET_CHARS,
+    coalesceMs: env.AI_COALESCE_MS,
+    eventTtlSeconds: env.AI_EVENT_TTL,
+    heartbeatMs: env.AI_HEARTBEAT_MS,
+    staleAfterMs: env.AI_STALE_AFTER_MS,
   };
 }

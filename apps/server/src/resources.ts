@@ -5,6 +5,7 @@ import {
   type KeySet,
   type Logger,
   loadOrCreateKeys,
+  syncAgentsFromConfig,
 } from '@chatplatform/api';
 import { createMemoryPorts, createRedisPorts, type Ports } from '@chatplatform/api/ports';
 import { createDb, type DbHandle } from '@chatplatform/db';
@@ -66,6 +67,18 @@ export async function openResources(
   }
 
   const services = createServices({ db: dbHandle.db, config: config.api, ports, keys, logger, observer });
+  await syncAgentsFromConfig(dbHandle.db, config.api.ai, logger);
+  // Stop signals, heartbeat, and the sweeper that marks replies of dead instances interrupted.
+  await services.generation.start();
+  logger.info(
+    {
+      models: services.generation.registry.list().map((m) => m.id),
+      defaultModel: config.api.ai.defaultModel,
+    },
+    config.api.ai.providers.length === 0
+      ? 'AI: built-in offline model local/demo only (set AI_BASE_URL, AI_API_KEY, AI_MODELS for a real model)'
+      : 'AI providers configured',
+  );
   logger.info(
     services.mailer.kind === 'smtp'
       ? { smtp: `${config.api.email.smtp?.host}:${config.api.email.smtp?.port}` }
@@ -81,6 +94,8 @@ export async function openResources(
     redis,
     async close() {
       services.mailer.close();
+      // Running replies end as `interrupted` (partial text kept, closing event sent) before the stores close.
+      await services.generation.shutdown();
       await ports.close();
       if (ownsDb) await dbHandle.close();
     },

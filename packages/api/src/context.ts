@@ -2,6 +2,7 @@ import type { Database } from '@chatplatform/db';
 import type { ApiConfig } from './config';
 import type { Logger } from './logger';
 import type { Ports, RateLimiter } from './ports/types';
+import { GenerationService } from './services/generation/service';
 import type { KeySet } from './services/keys';
 import { createMailer, type Mailer } from './services/mailer';
 import { SessionService } from './services/sessions';
@@ -25,6 +26,8 @@ export interface ApiServices {
   sessions: SessionService;
   limiters: { authPerIp: RateLimiter; authedPerUser: RateLimiter };
   observer: ApiObserver;
+  /** AI replies: send, regenerate, stop, stream; owns this instance's generation runner. */
+  generation: GenerationService;
   /** Outgoing mail (verification codes): SMTP, or the log when no SMTP is configured. */
   mailer: Mailer;
 }
@@ -64,6 +67,7 @@ export function createServices(deps: {
       }),
     },
     observer: deps.observer ?? {},
+    generation: new GenerationService({ db, config, ports, logger }),
     mailer: deps.mailer ?? createMailer(config.email, logger),
   };
 }

@@ -1,4 +1,4 @@
-export type { ApiConfig } from './config';
+export type { AiConfig, AiProviderConfig, ApiConfig, PlatformAgentConfig } from './config';
 export { testConfig } from './config';
 export type { ApiObserver, ApiServices, Context, RequestInfo } from './context';
 export { createInnerContext, createServices } from './context';
@@ -8,5 +8,9 @@ export { silentLogger } from './logger';
 export { createOpenApiDocument, type OpenAPIObject } from './openapi';
 export type { AppRouter, RouterInputs, RouterOutputs } from './root';
 export { appRouter, createCaller } from './root';
+export { syncAgentsFromConfig } from './services/agents';
+export { demoReply } from './services/ai/local-demo';
+export type { StreamEvent } from './services/generation/events';
+export type { GenerationService } from './services/generation/service';
 export type { KeySet } from './services/keys';
 export { createEphemeralKeys, loadOrCreateKeys } from './services/keys';

@@ -1,4 +1,5 @@
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { MemoryEventLog, MemorySignalBus } from './events';
 import type {
   NonceStore,
   Ports,
@@ -95,12 +96,17 @@ const memoryRateLimiters: RateLimiterFactory = {
 };
 
 export function createMemoryPorts(): Ports {
+  const events = new MemoryEventLog();
   return {
     kind: 'memory',
     nonces: new MemoryNonceStore(),
     sessionStates: new MemorySessionStateStore(),
     rateLimiters: memoryRateLimiters,
+    events,
+    signals: new MemorySignalBus(),
     async ping() {},
-    async close() {},
+    async close() {
+      events.close();
+    },
   };
 }

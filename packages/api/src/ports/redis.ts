@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
+import { RedisEventLog, RedisPubSub, RedisSignalBus } from './events-redis';
 import { toRateLimiter } from './memory';
 import type { NonceStore, Ports, RateLimiterFactory, SessionState, SessionStateStore } from './types';
 
@@ -45,15 +46,20 @@ export function createRedisPorts(redis: Redis, opts: { ownsConnection?: boolean 
       );
     },
   };
+  // Pub/sub needs a connection of its own; the ports own it whoever owns `redis`.
+  const pubsub = new RedisPubSub(redis);
   return {
     kind: 'redis',
     nonces: new RedisNonceStore(redis),
     sessionStates: new RedisSessionStateStore(redis),
     rateLimiters,
+    events: new RedisEventLog(redis, pubsub),
+    signals: new RedisSignalBus(pubsub),
     async ping() {
       await redis.ping();
     },
     async close() {
+      await pubsub.close();
       if (opts.ownsConnection) await redis.quit().catch(() => redis.disconnect());
     },
   };

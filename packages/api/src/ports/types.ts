@@ -35,12 +35,46 @@ export interface RateLimiterFactory {
   create(name: string, opts: { points: number; durationSeconds: number }): RateLimiter;
 }
 
+/** One entry of an event log; ids are "<ms>-<seq>" (Redis stream ids), increasing within a log. */
+export interface LogEntry {
+  id: string;
+  data: string;
+}
+
+/** Resolves when the watched log may have grown (or after a timeout); register before reading. */
+export interface LogWatch {
+  /** Resolves at the next append after the previous call (at once if one happened since), or after `timeoutMs`. */
+  next(timeoutMs: number): Promise<void>;
+  close(): void;
+}
+
+/**
+ * Append-only event logs (one per AI reply) readable from any instance: Redis Streams with a TTL, or in
+ * process. Ids are usable as tRPC tracked() ids; reading after an id gives exactly what followed it.
+ */
+export interface EventLog {
+  /** Appends and refreshes the log's TTL; returns the new entry's id. */
+  append(key: string, data: string, ttlSeconds: number): Promise<string>;
+  /** Entries strictly after `afterId` (all when null), oldest first, at most `limit`. */
+  read(key: string, afterId: string | null, limit?: number): Promise<LogEntry[]>;
+  watch(key: string): LogWatch;
+}
+
+/** Fire-and-forget signals to every instance (stop requests): Redis pub/sub, or in process. */
+export interface SignalBus {
+  publish(channel: string, message: string): Promise<void>;
+  /** Resolves once the subscription is active; the returned function unsubscribes. */
+  subscribe(channel: string, handler: (message: string) => void): Promise<() => void>;
+}
+
 /** Everything the API keeps outside PostgreSQL. */
 export interface Ports {
   kind: 'memory' | 'redis';
   nonces: NonceStore;
   sessionStates: SessionStateStore;
   rateLimiters: RateLimiterFactory;
+  events: EventLog;
+  signals: SignalBus;
   /** Round trip to the backing store; throws when unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;

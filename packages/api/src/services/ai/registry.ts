@@ -1,0 +1,52 @@
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import type { AiConfig } from '../../config';
+import { createDemoModel, DEMO_MODEL_ID } from './local-demo';
+import type { LanguageModelV3 } from './types';
+
+export interface ModelInfo {
+  /** What agents and the API name: "<provider>/<model>". */
+  id: string;
+  provider: string;
+}
+
+/**
+ * The server-side model allow list and the models behind it. Clients name a model id from the list, never a
+ * provider URL; an id not on the list is refused where it is first given (agent.create / agent.update).
+ */
+export class ModelRegistry {
+  private readonly models = new Map<string, { info: ModelInfo; model: LanguageModelV3 }>();
+
+  constructor(config: Pick<AiConfig, 'providers' | 'demo'>) {
+    if (config.demo.enabled) {
+      this.models.set(DEMO_MODEL_ID, {
+        info: { id: DEMO_MODEL_ID, provider: 'local' },
+        model: createDemoModel({ wordDelayMs: config.demo.wordDelayMs }),
+      });
+    }
+    for (const p of config.providers) {
+      const provider = createOpenAICompatible({
+        name: p.name,
+        baseURL: p.baseURL,
+        ...(p.apiKey ? { apiKey: p.apiKey } : {}),
+        // Token counts arrive in the stream's last chunk only when asked for.
+        includeUsage: true,
+      });
+      for (const m of p.models) {
+        const id = `${p.name}/${m}`;
+        this.models.set(id, { info: { id, provider: p.name }, model: provider.chatModel(m) });
+      }
+    }
+  }
+
+  list(): ModelInfo[] {
+    return [...this.models.values()].map((m) => m.info);
+  }
+
+  has(id: string): boolean {
+    return this.models.has(id);
+  }
+
+  get(id: string): LanguageModelV3 | undefined {
+    return this.models.get(id)?.model;
+  }
+}

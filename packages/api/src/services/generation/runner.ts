@@ -1,0 +1,384 @@
+import type { Database } from '@chatplatform/db';
+import {
+  finishAssistantMessage,
+  listHistoryForChat,
+  listStaleStreaming,
+  markInterrupted,
+  touchHeartbeats,
+} from '@chatplatform/db/queries';
+import { APICallError, streamText } from 'ai';
+import type { AiConfig } from '../../config';
+import type { Logger } from '../../logger';
+import type { EventLog, SignalBus } from '../../ports/types';
+import type { ResolvedAgent } from '../agents';
+import type { ModelRegistry } from '../ai/registry';
+import { refundReply } from '../quota';
+import { buildPrompt } from './context';
+import { type ClosingEvent, logKey, parseEvent } from './events';
+
+export const STOP_CHANNEL = 'generation:stop';
+
+/** What a generation job needs; everything else it reads itself. */
+export interface JobSpec {
+  messageId: string;
+  userId: string;
+  chatId: string;
+  /** seq of the user message being answered: the history ends there. */
+  parentSeq: number;
+  agent: ResolvedAgent;
+}
+
+type AbortKind = 'stop' | 'first-token' | 'total' | 'shutdown';
+
+class GenerationAbort extends Error {
+  constructor(readonly kind: AbortKind) {
+    super(`generation aborted: ${kind}`);
+  }
+}
+
+class ModelUnavailable extends Error {
+  constructor(readonly model: string) {
+    super(`model ${model} is not configured`);
+  }
+}
+
+const INTERRUPTED_TEXT = 'The server handling this reply went away before it finished.';
+
+/** Turns whatever went wrong into a sentence for a person; details go to the log. */
+export function describeFailure(err: unknown): string {
+  if (err instanceof ModelUnavailable)
+    return `The model "${err.model}" is not available on this server. Pick another model for this agent.`;
+  if (APICallError.isInstance(err)) {
+    const s = err.statusCode;
+    if (s === 401 || s === 403)
+      return 'The AI provider refused the server’s credentials. Please tell the operator.';
+    if (s === 429) return 'The AI provider is busy (rate limited). Please try again in a moment.';
+    if (s !== undefined && s >= 500)
+      return `The AI provider had an internal error (HTTP ${s}). Please try again.`;
+    if (s !== undefined) return `The AI provider rejected the request (HTTP ${s}).`;
+    return 'The AI provider could not be reached. Please try again later.';
+  }
+  const text = `${(err as Error)?.name ?? ''} ${(err as Error)?.message ?? String(err)} ${String((err as { cause?: unknown })?.cause ?? '')}`;
+  if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|fetch failed|Cannot connect/i.test(text))
+    return 'The AI provider could not be reached. Please try again later.';
+  if (/JSON|Type validation|parse/i.test(text)) return 'The AI provider sent a malformed response.';
+  if (/terminated|socket|ECONNRESET|other side closed|aborted/i.test(text))
+    return 'The connection to the AI provider was lost in the middle of the reply.';
+  return 'The AI provider failed to answer. Please try again.';
+}
+
+/** Sends the first delta at once (time to first token) and coalesces the rest over a short window. */
+class DeltaWriter {
+  private pending = '';
+  private timer: NodeJS.Timeout | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private sentFirst = false;
+
+  constructor(
+    private readonly log: EventLog,
+    private readonly key: string,
+    private readonly ttlSeconds: number,
+    private readonly windowMs: number,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  push(text: string): void {
+    this.pending += text;
+    if (!this.sentFirst) {
+      this.sentFirst = true;
+      this.flush();
+      return;
+    }
+    this.timer ??= setTimeout(() => this.flush(), this.windowMs);
+  }
+
+  flush(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (!this.pending) return;
+    const data = JSON.stringify({ type: 'delta', text: this.pending });
+    this.pending = '';
+    this.chain = this.chain.then(
+      () => this.log.append(this.key, data, this.ttlSeconds).then(() => {}),
+      () => {},
+    );
+    this.chain = this.chain.catch(this.onError);
+  }
+
+  async drain(): Promise<void> {
+    this.flush();
+    await this.chain;
+  }
+}
+
+interface Job {
+  spec: JobSpec;
+  ac: AbortController;
+  done: Promise<void>;
+}
+
+export interface RunnerDeps {
+  db: Database;
+  events: EventLog;
+  signals: SignalBus;
+  config: AiConfig;
+  registry: ModelRegistry;
+  logger: Logger;
+}
+
+/**
+ * Runs generation jobs on this instance, independent of any request or subscriber: calls the model through
+ * the AI SDK, appends coalesced deltas to the message's event log, writes the final row once, and keeps
+ * a heartbeat for its running replies. Any instance's sweeper turns replies whose heartbeat stopped into
+ * `interrupted`. Stop signals arrive through the signal bus from whichever instance received message.stop.
+ */
+export class GenerationRunner {
+  private readonly jobs = new Map<string, Job>();
+  private started: Promise<void> | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private crashed = false;
+
+  constructor(private readonly deps: RunnerDeps) {}
+
+  /** Subscribes to stop signals and starts the heartbeat and the sweeper; idempotent. */
+  start(): Promise<void> {
+    this.started ??= (async () => {
+      this.unsubscribe = await this.deps.signals.subscribe(STOP_CHANNEL, (id) => {
+        this.jobs.get(id)?.ac.abort(new GenerationAbort('stop'));
+      });
+      const { heartbeatMs, staleAfterMs } = this.deps.config;
+      this.heartbeat = setInterval(() => {
+        touchHeartbeats(this.deps.db, { ids: [...this.jobs.keys()] }).catch((err) =>
+          this.deps.logger.warn({ err }, 'heartbeat write failed'),
+        );
+      }, heartbeatMs);
+      this.heartbeat.unref();
+      this.sweeper = setInterval(
+        () => {
+          this.sweep().catch((err) => this.deps.logger.warn({ err }, 'interrupted-reply sweep failed'));
+        },
+        Math.max(250, Math.floor(staleAfterMs / 2)),
+      );
+      this.sweeper.unref();
+    })();
+    return this.started;
+  }
+
+  get running(): number {
+    return this.jobs.size;
+  }
+
+  isRunning(messageId: string): boolean {
+    return this.jobs.has(messageId);
+  }
+
+  /** Registers the job synchronously (a stop right after send finds it) and runs it in the background. */
+  launch(spec: JobSpec): void {
+    const ac = new AbortController();
+    if (this.stopping) ac.abort(new GenerationAbort('shutdown'));
+    const job: Job = { spec, ac, done: Promise.resolve() };
+    this.jobs.set(spec.messageId, job);
+    job.done = this.run(job)
+      .catch((err) => this.deps.logger.error({ err, messageId: spec.messageId }, 'generation job crashed'))
+      .finally(() => this.jobs.delete(spec.messageId));
+  }
+
+  private async run(job: Job): Promise<void> {
+    const { spec, ac } = job;
+    const { db, config, events, logger } = this.deps;
+    const key = logKey(spec.messageId);
+    const started = performance.now();
+    let firstTokenAt: number | null = null;
+    let text = '';
+    let finishReason: string | null = null;
+    let promptTokens: number | null = null;
+    let completionTokens: number | null = null;
+    let failure: unknown;
+    let requestMade = false;
+    const writer = new DeltaWriter(events, key, config.eventTtlSeconds, config.coalesceMs, (err) =>
+      logger.warn({ err, messageId: spec.messageId }, 'event log append failed'),
+    );
+    const firstTimer = setTimeout(
+      () => ac.abort(new GenerationAbort('first-token')),
+      config.firstTokenTimeoutMs,
+    );
+    const totalTimer = setTimeout(() => ac.abort(new GenerationAbort('total')), config.totalTimeoutMs);
+    try {
+      const model = this.deps.registry.get(spec.agent.model);
+      if (!model) throw new ModelUnavailable(spec.agent.model);
+      const history = await listHistoryForChat(db, {
+        chatId: spec.chatId,
+        uptoSeq: spec.parentSeq,
+        limit: 200,
+      });
+      const prompt = buildPrompt({
+        systemPrompt: spec.agent.systemPrompt,
+        history,
+        budgetChars: config.contextBudgetChars,
+      });
+      ac.signal.throwIfAborted();
+      requestMade = true;
+      const result = streamText({
+        model,
+        ...(prompt.system ? { system: prompt.system } : {}),
+        messages: prompt.messages,
+        temperature: spec.agent.temperature,
+        maxOutputTokens: spec.agent.maxOutputTokens,
+        // One outbound request per reply: that is what api_calls counts.
+        maxRetries: 0,
+        abortSignal: ac.signal,
+        onError: () => {},
+      });
+      for await (const part of result.fullStream) {
+        if (part.type === 'text-delta') {
+          if (!part.text) continue;
+          if (firstTokenAt === null) {
+            firstTokenAt = performance.now();
+            clearTimeout(firstTimer);
+          }
+          text += part.text;
+          writer.push(part.text);
+        } else if (part.type === 'finish') {
+          finishReason = part.rawFinishReason ?? part.finishReason;
+          promptTokens = part.totalUsage.inputTokens ?? null;
+          completionTokens = part.totalUsage.outputTokens ?? null;
+        } else if (part.type === 'error') {
+          failure ??= part.error;
+        }
+      }
+    } catch (err) {
+      failure ??= err;
+    } finally {
+      clearTimeout(firstTimer);
+      clearTimeout(totalTimer);
+    }
+
+    if (this.crashed) return;
+    const reason: unknown = ac.signal.aborted ? ac.signal.reason : undefined;
+    let status: 'done' | 'stopped' | 'error' | 'interrupted' = 'done';
+    let closing: ClosingEvent;
+    let errorMessage: string | null = null;
+    if (reason instanceof GenerationAbort) {
+      if (reason.kind === 'stop') status = 'stopped';
+      else if (reason.kind === 'shutdown') {
+        status = 'interrupted';
+        errorMessage = 'The server restarted while this reply was being written.';
+      } else {
+        status = 'error';
+        errorMessage =
+          reason.kind === 'first-token'
+            ? `The model did not start answering within ${Math.round(config.firstTokenTimeoutMs / 1000)} s.`
+            : `The reply took longer than ${Math.round(config.totalTimeoutMs / 1000)} s and was cut off.`;
+      }
+    } else if (failure !== undefined) {
+      status = 'error';
+      errorMessage = describeFailure(failure);
+      logger.warn({ err: failure, messageId: spec.messageId, model: spec.agent.model }, 'model call failed');
+    }
+    if (status === 'done') {
+      closing = {
+        type: 'done',
+        finishReason,
+        model: spec.agent.model,
+        usage: {
+          promptTokens,
+          completionTokens,
+          totalTokens:
+            promptTokens === null && completionTokens === null
+              ? null
+              : (promptTokens ?? 0) + (completionTokens ?? 0),
+        },
+      };
+    } else if (status === 'stopped') closing = { type: 'stopped' };
+    else if (status === 'interrupted')
+      closing = { type: 'interrupted', message: errorMessage ?? INTERRUPTED_TEXT };
+    else closing = { type: 'error', message: errorMessage ?? 'The reply failed.' };
+
+    // Every delta is in the log before the row says the reply ended, and the row before the closing event:
+    // a client that sees the closing event and reads the message finds the final text.
+    await writer.drain();
+    const ended = performance.now();
+    const row = await finishAssistantMessage(db, {
+      id: spec.messageId,
+      status,
+      content: text,
+      modelUsed: spec.agent.model,
+      promptTokens,
+      completionTokens,
+      finishReason: status === 'done' ? finishReason : status,
+      errorMessage,
+      timeToFirstTokenMs: firstTokenAt === null ? null : Math.round(firstTokenAt - started),
+      durationMs: Math.round(ended - started),
+    });
+    if (!row) return; // someone else (a sweeper) ended it already and told the subscribers.
+    if (text.length === 0 && (status === 'error' || status === 'interrupted')) {
+      await refundReply(db, spec.userId, { requestMade });
+    }
+    await events.append(key, JSON.stringify(closing), config.eventTtlSeconds).catch((err) => {
+      logger.warn({ err, messageId: spec.messageId }, 'closing event append failed');
+    });
+  }
+
+  /**
+   * Marks replies whose generator stopped beating `interrupted`, with the text that reached the event log.
+   * Conditional on the status, so of several sweeping instances exactly one wins each message.
+   */
+  async sweep(): Promise<number> {
+    const before = new Date(Date.now() - this.deps.config.staleAfterMs);
+    const stale = await listStaleStreaming(this.deps.db, { before, limit: 100 });
+    let n = 0;
+    for (const m of stale) {
+      if (this.jobs.has(m.id)) continue;
+      const key = logKey(m.id);
+      const entries = await this.deps.events.read(key, null);
+      let content = '';
+      for (const e of entries) {
+        const ev = parseEvent(e.data);
+        if (ev?.type === 'delta') content += ev.text;
+      }
+      const row = await markInterrupted(this.deps.db, {
+        id: m.id,
+        before,
+        content,
+        errorMessage: INTERRUPTED_TEXT,
+      });
+      if (!row) continue;
+      n++;
+      if (content.length === 0) await refundReply(this.deps.db, m.userId, { requestMade: true });
+      await this.deps.events.append(
+        key,
+        JSON.stringify({ type: 'interrupted', message: INTERRUPTED_TEXT } satisfies ClosingEvent),
+        this.deps.config.eventTtlSeconds,
+      );
+    }
+    return n;
+  }
+
+  /**
+   * Shutdown: running replies end now as `interrupted` with their partial text (refunded when empty) and
+   * their subscribers, on any instance, get the closing event. Nothing is left `streaming`.
+   */
+  async shutdown(): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.heartbeat);
+    clearInterval(this.sweeper);
+    this.unsubscribe?.();
+    const jobs = [...this.jobs.values()];
+    for (const j of jobs) j.ac.abort(new GenerationAbort('shutdown'));
+    await Promise.allSettled(jobs.map((j) => j.done));
+  }
+
+  /**
+   * Test hook: behave like a process that died. Running jobs stop without writing their end (the rows stay
+   * `streaming`, their heartbeat stops), as if the process had been killed.
+   */
+  async crashForTests(): Promise<void> {
+    this.crashed = true;
+    await this.shutdown();
+  }
+}

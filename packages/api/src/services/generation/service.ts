@@ -1,0 +1,290 @@
+import type { Database, Executor, Message } from '@chatplatform/db';
+import {
+  countStreamingForUser,
+  getChatForUser,
+  getMessageById,
+  getMessageForUser,
+  insertMessage,
+  setGeneratedChatTitle,
+} from '@chatplatform/db/queries';
+import type { ApiConfig } from '../../config';
+import { AppError, notFound } from '../../errors';
+import type { Logger } from '../../logger';
+import { compareIds } from '../../ports/events';
+import type { Ports } from '../../ports/types';
+import { resolveChatAgent } from '../agents';
+import { ModelRegistry } from '../ai/registry';
+import { reserveReply } from '../quota';
+import { type ClosingEvent, logKey, parseEvent, type StreamEvent } from './events';
+import { GenerationRunner, STOP_CHANNEL } from './runner';
+import { titleFromMessage } from './title';
+
+export interface TrackedEvent {
+  id: string;
+  event: StreamEvent;
+}
+
+/** The id after `id` in the log's order, for events made up from the database row. */
+function nextId(id: string | null): string {
+  if (!id) return '0-1';
+  const [ms = '0', seq = '0'] = id.split('-');
+  return `${ms}-${Number(seq) + 1}`;
+}
+
+function closingFromRow(m: Message | undefined): ClosingEvent {
+  if (!m) return { type: 'error', message: 'This message was deleted.' };
+  switch (m.status) {
+    case 'done':
+      return {
+        type: 'done',
+        finishReason: m.finishReason,
+        model: m.modelUsed ?? '',
+        usage: {
+          promptTokens: m.promptTokens,
+          completionTokens: m.completionTokens,
+          totalTokens: m.tokensUsed,
+        },
+      };
+    case 'stopped':
+      return { type: 'stopped' };
+    case 'error':
+      return { type: 'error', message: m.errorMessage ?? 'The reply failed.' };
+    default:
+      return { type: 'interrupted', message: m.errorMessage ?? 'The reply was interrupted.' };
+  }
+}
+
+function abortable(p: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    p.then(done, done);
+  });
+}
+
+/**
+ * message.send / regenerate / stop / stream. Writes happen in one transaction that reserves quota first
+ * (so an exhausted user writes nothing), then the reply runs as a job on this instance's runner, and any
+ * instance can follow it from the event log.
+ */
+export class GenerationService {
+  readonly registry: ModelRegistry;
+  readonly runner: GenerationRunner;
+  private readonly closing = new AbortController();
+
+  constructor(
+    private readonly deps: { db: Database; config: ApiConfig; ports: Ports; logger: Logger },
+    registry?: ModelRegistry,
+  ) {
+    this.registry = registry ?? new ModelRegistry(deps.config.ai);
+    this.runner = new GenerationRunner({
+      db: deps.db,
+      events: deps.ports.events,
+      signals: deps.ports.signals,
+      config: deps.config.ai,
+      registry: this.registry,
+      logger: deps.logger,
+    });
+  }
+
+  start(): Promise<void> {
+    return this.runner.start();
+  }
+
+  /** Refuses a new reply when the user already has `maxConcurrentPerUser` running (inside the reserving tx). */
+  private async checkConcurrency(tx: Executor, userId: string): Promise<void> {
+    const max = this.deps.config.ai.maxConcurrentPerUser;
+    // The reservation above holds the user's row lock, so this count is exact for this user.
+    const n = await countStreamingForUser(tx, { userId });
+    if (n >= max)
+      throw new AppError(
+        'TOO_MANY_REQUESTS',
+        'CONCURRENCY_LIMIT',
+        `You already have ${n} replies being written; wait for one to finish or stop it.`,
+        { details: { max } },
+      );
+  }
+
+  async send(userId: string, input: { chatId: string; content: string }) {
+    await this.start();
+    const ai = this.deps.config.ai;
+    const r = await this.deps.db.transaction(async (tx) => {
+      const chat = await getChatForUser(tx, { id: input.chatId, userId });
+      if (!chat) throw notFound('Chat');
+      await reserveReply(tx, userId);
+      await this.checkConcurrency(tx, userId);
+      const agent = await resolveChatAgent(tx, ai, { agentId: chat.agentId, userId });
+      const user = await insertMessage(tx, { chatId: chat.id, userId, role: 'USER', content: input.content });
+      if (!user) throw notFound('Chat');
+      const reply = await insertMessage(tx, {
+        chatId: chat.id,
+        userId,
+        role: 'AI',
+        content: '',
+        status: 'streaming',
+        parentId: user.message.id,
+        agentId: agent.id,
+        modelUsed: agent.model,
+        heartbeatAt: new Date(),
+      });
+      if (!reply) throw notFound('Chat');
+      if (!chat.titleLocked && chat.messageCount === 0)
+        await setGeneratedChatTitle(tx, { chatId: chat.id, title: titleFromMessage(input.content) });
+      return { user: user.message, reply: reply.message, agent };
+    });
+    this.runner.launch({
+      messageId: r.reply.id,
+      userId,
+      chatId: r.reply.chatId,
+      parentSeq: r.user.seq,
+      agent: r.agent,
+    });
+    return { userMessage: r.user, assistantMessage: r.reply };
+  }
+
+  /** A new reply to the same user message (given the user message or one of its replies); quota as any reply. */
+  async regenerate(userId: string, input: { messageId: string }) {
+    await this.start();
+    const ai = this.deps.config.ai;
+    const r = await this.deps.db.transaction(async (tx) => {
+      const target = await getMessageForUser(tx, { id: input.messageId, userId });
+      if (!target) throw notFound('Message');
+      if (target.role === 'AI' && target.status === 'streaming')
+        throw new AppError(
+          'CONFLICT',
+          'MESSAGE_STREAMING',
+          'This reply is still being written; stop it first.',
+        );
+      const parent =
+        target.role === 'USER'
+          ? target
+          : target.parentId
+            ? await getMessageForUser(tx, { id: target.parentId, userId })
+            : undefined;
+      if (!parent)
+        throw new AppError('BAD_REQUEST', 'NO_PARENT', 'The message this reply answered was deleted.');
+      const chat = await getChatForUser(tx, { id: parent.chatId, userId });
+      if (!chat) throw notFound('Message');
+      await reserveReply(tx, userId);
+      await this.checkConcurrency(tx, userId);
+      const agent = await resolveChatAgent(tx, ai, { agentId: chat.agentId, userId });
+      const reply = await insertMessage(tx, {
+        chatId: chat.id,
+        userId,
+        role: 'AI',
+        content: '',
+        status: 'streaming',
+        parentId: parent.id,
+        agentId: agent.id,
+        modelUsed: agent.model,
+        heartbeatAt: new Date(),
+      });
+      if (!reply) throw notFound('Message');
+      return { parent, reply: reply.message, agent };
+    });
+    this.runner.launch({
+      messageId: r.reply.id,
+      userId,
+      chatId: r.reply.chatId,
+      parentSeq: r.parent.seq,
+      agent: r.agent,
+    });
+    return { assistantMessage: r.reply };
+  }
+
+  /** Asks whichever instance runs the reply to stop it; the partial text is kept with status `stopped`. */
+  async stop(userId: string, input: { messageId: string }) {
+    const m = await getMessageForUser(this.deps.db, { id: input.messageId, userId });
+    if (m?.role !== 'AI') throw notFound('Message');
+    if (m.status !== 'streaming') return { messageId: m.id, status: m.status };
+    await this.deps.ports.signals.publish(STOP_CHANNEL, m.id);
+    return { messageId: m.id, status: 'stopping' as const };
+  }
+
+  /**
+   * The reply's events from the start or after `lastEventId`, then live until the closing event. Watches the
+   * log before reading it, so nothing appended in between is missed. Should the log lack its end (expired,
+   * or an append failed) the database row supplies the rest of the text and the closing event.
+   */
+  async *follow(
+    userId: string,
+    input: { messageId: string; lastEventId: string | null },
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<TrackedEvent> {
+    const { db, ports } = this.deps;
+    const msg = await getMessageForUser(db, { id: input.messageId, userId });
+    if (msg?.role !== 'AI') throw notFound('Message');
+    const combined = signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal;
+    const key = logKey(msg.id);
+    const checkMs = Math.max(1000, this.deps.config.ai.staleAfterMs);
+    const watch = ports.events.watch(key);
+    try {
+      let cursor = input.lastEventId;
+      let seen = '';
+      if (cursor) {
+        for (const e of await ports.events.read(key, null)) {
+          if (compareIds(e.id, cursor) > 0) break;
+          const ev = parseEvent(e.data);
+          if (ev?.type === 'delta') seen += ev.text;
+        }
+      }
+      let checkDb = msg.status !== 'streaming';
+      let quietSince = Date.now();
+      while (!combined.aborted) {
+        const entries = await ports.events.read(key, cursor, 500);
+        for (const e of entries) {
+          cursor = e.id;
+          const ev = parseEvent(e.data);
+          if (!ev) continue;
+          yield { id: e.id, event: ev };
+          if (ev.type !== 'delta') return;
+          seen += ev.text;
+        }
+        if (entries.length === 500) continue;
+        if (entries.length > 0) quietSince = Date.now();
+        if (checkDb || Date.now() - quietSince >= checkMs) {
+          checkDb = false;
+          quietSince = Date.now();
+          const now = await getMessageById(db, { id: msg.id });
+          if (now?.status !== 'streaming') {
+            // Read once more: the job appends its last deltas before it writes the row.
+            const late = await ports.events.read(key, cursor, 10_000);
+            for (const e of late) {
+              cursor = e.id;
+              const ev = parseEvent(e.data);
+              if (!ev) continue;
+              yield { id: e.id, event: ev };
+              if (ev.type !== 'delta') return;
+              seen += ev.text;
+            }
+            const content = now?.content ?? seen;
+            const rest = content.startsWith(seen) ? content.slice(seen.length) : '';
+            if (rest) {
+              cursor = nextId(cursor);
+              yield { id: cursor, event: { type: 'delta', text: rest } };
+            }
+            yield { id: nextId(cursor), event: closingFromRow(now) };
+            return;
+          }
+        }
+        await abortable(watch.next(checkMs), combined);
+      }
+    } finally {
+      watch.close();
+    }
+  }
+
+  /** Ends every open message.stream on this instance (server shutdown: preClose). */
+  closeStreams(): void {
+    this.closing.abort();
+  }
+
+  async shutdown(): Promise<void> {
+    this.closeStreams();
+    await this.runner.shutdown();
+  }
+}

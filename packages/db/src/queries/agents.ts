@@ -1,0 +1,118 @@
+import { and, asc, eq, inArray, isNull, not, or, sql } from 'drizzle-orm';
+import type { Executor } from '../client';
+import { type Agent, agents } from '../schema/agents';
+
+export interface AgentFields {
+  name: string;
+  description: string;
+  systemPrompt: string;
+  model: string;
+  temperature: number;
+  maxOutputTokens: number;
+}
+
+const visibleTo = (userId: string) => or(isNull(agents.ownerId), eq(agents.ownerId, userId));
+
+/** Platform agents first (by name), then the user's own (by name). */
+export async function listAgentsForUser(db: Executor, params: { userId: string }): Promise<Agent[]> {
+  return db
+    .select()
+    .from(agents)
+    .where(visibleTo(params.userId))
+    .orderBy(sql`${agents.ownerId} is not null`, asc(agents.name), asc(agents.id));
+}
+
+/** A platform agent or one of the user's own; anyone else's is undefined, like a missing one. */
+export async function getAgentForUser(
+  db: Executor,
+  params: { id: string; userId: string },
+): Promise<Agent | undefined> {
+  const [row] = await db
+    .select()
+    .from(agents)
+    .where(and(eq(agents.id, params.id), visibleTo(params.userId)))
+    .limit(1);
+  return row;
+}
+
+export async function getPlatformAgentBySlug(
+  db: Executor,
+  params: { slug: string },
+): Promise<Agent | undefined> {
+  const [row] = await db
+    .select()
+    .from(agents)
+    .where(and(eq(agents.slug, params.slug), isNull(agents.ownerId)))
+    .limit(1);
+  return row;
+}
+
+export async function createAgent(db: Executor, params: AgentFields & { ownerId: string }): Promise<Agent> {
+  const [row] = await db
+    .insert(agents)
+    .values({ ...params, slug: null })
+    .returning();
+  if (!row) throw new Error('insert returned no agent');
+  return row;
+}
+
+/** Updates an agent the user owns; platform agents and others' agents are undefined (nothing written). */
+export async function updateAgentForOwner(
+  db: Executor,
+  params: { id: string; ownerId: string; patch: Partial<AgentFields> },
+): Promise<Agent | undefined> {
+  const [row] = await db
+    .update(agents)
+    .set({ ...params.patch, updatedAt: sql`now()` })
+    .where(and(eq(agents.id, params.id), eq(agents.ownerId, params.ownerId)))
+    .returning();
+  return row;
+}
+
+/** Deletes an agent the user owns; its chats fall back to the default agent (agent_id set null). */
+export async function deleteAgentForOwner(
+  db: Executor,
+  params: { id: string; ownerId: string },
+): Promise<boolean> {
+  const rows = await db
+    .delete(agents)
+    .where(and(eq(agents.id, params.id), eq(agents.ownerId, params.ownerId)))
+    .returning({ id: agents.id });
+  return rows.length > 0;
+}
+
+/**
+ * Makes the platform agents (owner null) exactly the given set, keyed by slug: new ones inserted, existing
+ * ones updated in place (their ids, and so chats bound to them, survive), ones no longer listed deleted.
+ */
+export async function syncPlatformAgents(
+  db: Executor,
+  params: { agents: Array<AgentFields & { slug: string }> },
+): Promise<{ upserted: number; deleted: number }> {
+  return db.transaction(async (tx) => {
+    for (const a of params.agents) {
+      await tx
+        .insert(agents)
+        .values({ ...a, ownerId: null })
+        .onConflictDoUpdate({
+          target: agents.slug,
+          targetWhere: isNull(agents.ownerId),
+          set: {
+            name: a.name,
+            description: a.description,
+            systemPrompt: a.systemPrompt,
+            model: a.model,
+            temperature: a.temperature,
+            maxOutputTokens: a.maxOutputTokens,
+            updatedAt: sql`now()`,
+          },
+        });
+    }
+    const slugs = params.agents.map((a) => a.slug);
+    const deleted = await tx
+      .delete(agents)
+      .where(and(isNull(agents.ownerId), slugs.length ? not(inArray(agents.slug, slugs)) : undefined))
+      .returning({ id: agents.id });
+    return { upserted: params.agents.length, deleted: deleted.length };
+  });
+}

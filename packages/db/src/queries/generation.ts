@@ -1,0 +1,133 @@
+import { and, desc, eq, inArray, lt, lte, sql } from 'drizzle-orm';
+import type { Executor } from '../client';
+import { chats } from '../schema/chats';
+import { type Message, type MessageStatus, messages } from '../schema/messages';
+
+/** Messages of the user still being generated (the per-user concurrency cap counts them). */
+export async function countStreamingForUser(db: Executor, params: { userId: string }): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(messages)
+    .where(and(eq(messages.userId, params.userId), eq(messages.status, 'streaming')));
+  return row?.n ?? 0;
+}
+
+export async function getMessageById(db: Executor, params: { id: string }): Promise<Message | undefined> {
+  const [row] = await db.select().from(messages).where(eq(messages.id, params.id)).limit(1);
+  return row;
+}
+
+/** The chat's messages up to and including `uptoSeq`, newest first, at most `limit`. */
+export async function listHistoryForChat(
+  db: Executor,
+  params: { chatId: string; uptoSeq: number; limit: number },
+): Promise<Message[]> {
+  return db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.chatId, params.chatId), lte(messages.seq, params.uptoSeq)))
+    .orderBy(desc(messages.seq))
+    .limit(params.limit);
+}
+
+export interface FinishedReply {
+  id: string;
+  status: Exclude<MessageStatus, 'streaming'>;
+  content: string;
+  modelUsed: string;
+  promptTokens: number | null;
+  completionTokens: number | null;
+  finishReason: string | null;
+  errorMessage: string | null;
+  timeToFirstTokenMs: number | null;
+  durationMs: number | null;
+}
+
+/**
+ * Writes the end of a reply in one statement, only while the message is still streaming: a reply already
+ * ended (say, marked interrupted by a sweeper) is not overwritten. Returns the row when it was written.
+ */
+export async function finishAssistantMessage(db: Executor, r: FinishedReply): Promise<Message | undefined> {
+  const total =
+    r.promptTokens === null && r.completionTokens === null
+      ? null
+      : (r.promptTokens ?? 0) + (r.completionTokens ?? 0);
+  const [row] = await db
+    .update(messages)
+    .set({
+      status: r.status,
+      content: r.content,
+      modelUsed: r.modelUsed,
+      promptTokens: r.promptTokens,
+      completionTokens: r.completionTokens,
+      tokensUsed: total,
+      finishReason: r.finishReason,
+      errorMessage: r.errorMessage,
+      timeToFirstTokenMs: r.timeToFirstTokenMs,
+      durationMs: r.durationMs,
+      heartbeatAt: null,
+      updatedAt: sql`now()`,
+    })
+    .where(and(eq(messages.id, r.id), eq(messages.status, 'streaming')))
+    .returning();
+  return row;
+}
+
+/** One write per interval for all of an instance's running replies. */
+export async function touchHeartbeats(db: Executor, params: { ids: string[] }): Promise<void> {
+  if (params.ids.length === 0) return;
+  await db
+    .update(messages)
+    .set({ heartbeatAt: sql`now()` })
+    .where(and(inArray(messages.id, params.ids), eq(messages.status, 'streaming')));
+}
+
+/** Streaming messages whose generator has not been heard from since `before`. */
+export async function listStaleStreaming(
+  db: Executor,
+  params: { before: Date; limit: number },
+): Promise<Message[]> {
+  return db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.status, 'streaming'), lt(messages.heartbeatAt, params.before)))
+    .limit(params.limit);
+}
+
+/** Marks a stale reply interrupted with the text that reached the event log; only one caller wins. */
+export async function markInterrupted(
+  db: Executor,
+  params: { id: string; before: Date; content: string; errorMessage: string },
+): Promise<Message | undefined> {
+  const [row] = await db
+    .update(messages)
+    .set({
+      status: 'interrupted',
+      content: params.content,
+      errorMessage: params.errorMessage,
+      heartbeatAt: null,
+      updatedAt: sql`now()`,
+    })
+    .where(
+      and(
+        eq(messages.id, params.id),
+        eq(messages.status, 'streaming'),
+        lt(messages.heartbeatAt, params.before),
+      ),
+    )
+    .returning();
+  return row;
+}
+
+/** Titles a chat from its first message unless its title was set (or generated) already. */
+export async function setGeneratedChatTitle(
+  db: Executor,
+  params: { chatId: string; title: string },
+): Promise<boolean> {
+  const rows = await db
+    .update(chats)
+    .set({ title: params.title, titleLocked: true })
+    .where(and(eq(chats.id, params.chatId), eq(chats.titleLocked, false)))
+    .returning({ id: chats.id });
+  return rows.length > 0;
+}

@@ -1,0 +1,88 @@
+import { eq, sql } from 'drizzle-orm';
+import type { Executor } from '../client';
+import { type User, users } from '../schema/users';
+
+export type QuotaLimitName = 'ai_messages' | 'api_calls';
+
+export type ReserveResult =
+  | { ok: true; user: User }
+  | { ok: false; limit: QuotaLimitName; used: number; max: number }
+  | { ok: false; limit: null };
+
+/**
+ * Reserves usage in one conditional UPDATE (never read-then-write): the row is changed only if every counter
+ * stays within its limit, so concurrent reservations can never push `used` past `limit`. The row stays
+ * locked until the caller's transaction ends. On refusal, names the limit that was exhausted.
+ */
+export async function reserveQuota(
+  db: Executor,
+  params: { userId: string; aiMessages: number; apiCalls: number },
+): Promise<ReserveResult> {
+  const { aiMessages, apiCalls } = params;
+  const [row] = await db
+    .update(users)
+    .set({
+      aiMessagesUsed: sql`${users.aiMessagesUsed} + ${aiMessages}`,
+      apiCallsUsed: sql`${users.apiCallsUsed} + ${apiCalls}`,
+    })
+    .where(
+      sql`${users.id} = ${params.userId}
+        and ${users.aiMessagesUsed} + ${aiMessages} <= ${users.aiMessagesLimit}
+        and ${users.apiCallsUsed} + ${apiCalls} <= ${users.apiCallsLimit}`,
+    )
+    .returning();
+  if (row) return { ok: true, user: row };
+  const [u] = await db.select().from(users).where(eq(users.id, params.userId)).limit(1);
+  if (!u) return { ok: false, limit: null };
+  if (u.aiMessagesUsed + aiMessages > u.aiMessagesLimit)
+    return { ok: false, limit: 'ai_messages', used: u.aiMessagesUsed, max: u.aiMessagesLimit };
+  return { ok: false, limit: 'api_calls', used: u.apiCallsUsed, max: u.apiCallsLimit };
+}
+
+/** Gives reserved usage back (never below zero). */
+export async function refundQuota(
+  db: Executor,
+  params: { userId: string; aiMessages: number; apiCalls: number },
+): Promise<void> {
+  await db
+    .update(users)
+    .set({
+      aiMessagesUsed: sql`greatest(${users.aiMessagesUsed} - ${params.aiMessages}, 0)`,
+      apiCallsUsed: sql`greatest(${users.apiCallsUsed} - ${params.apiCalls}, 0)`,
+    })
+    .where(eq(users.id, params.userId));
+}
+
+/** Operator: sets a user's limits (either or both). */
+export async function setUserLimits(
+  db: Executor,
+  params: { userId: string; aiMessagesLimit?: number; apiCallsLimit?: number },
+): Promise<User | undefined> {
+  const [row] = await db
+    .update(users)
+    .set({
+      ...(params.aiMessagesLimit !== undefined ? { aiMessagesLimit: params.aiMessagesLimit } : {}),
+      ...(params.apiCallsLimit !== undefined ? { apiCallsLimit: params.apiCallsLimit } : {}),
+      updatedAt: sql`now()`,
+    })
+    .where(eq(users.id, params.userId))
+    .returning();
+  return row;
+}
+
+/** Operator: sets usage counters back to zero (either or both). */
+export async function resetUserUsage(
+  db: Executor,
+  params: { userId: string; aiMessages: boolean; apiCalls: boolean },
+): Promise<User | undefined> {
+  const [row] = await db
+    .update(users)
+    .set({
+      ...(params.aiMessages ? { aiMessagesUsed: 0 } : {}),
+      ...(params.apiCalls ? { apiCallsUsed: 0 } : {}),
+      updatedAt: sql`now()`,
+    })
+    .where(eq(users.id, params.userId))
+    .returning();
+  return row;
+}
