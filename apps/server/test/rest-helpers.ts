@@ -82,6 +82,7 @@ export interface Operation {
   operationId: string;
   protected: boolean;
   pathParams: string[];
+  pathParamSchemas: Record<string, Record<string, unknown>>;
   queryParams: { name: string; required: boolean; schema: Record<string, unknown> }[];
   bodySchema: Record<string, unknown> | undefined;
   responses: Record<string, { content?: Record<string, { schema?: unknown }> }>;
@@ -111,6 +112,9 @@ export function operationsOf(doc: OpenAPIObject): Operation[] {
         operationId: String(op.operationId),
         protected: Array.isArray(op.security) && op.security.length > 0,
         pathParams: params.filter((p) => p.in === 'path').map((p) => p.name),
+        pathParamSchemas: Object.fromEntries(
+          params.filter((p) => p.in === 'path').map((p) => [p.name, p.schema ?? {}]),
+        ),
         queryParams: params
           .filter((p) => p.in === 'query')
           .map((p) => ({ name: p.name, required: p.required === true, schema: p.schema ?? {} })),

@@ -145,6 +145,7 @@ export const authRouter = {
         summary: 'Sign-in settings: SIWE domain, allowed chain ids',
       },
     })
+    .input(z.strictObject({}).optional())
     .output(
       z.object({
         domain: z.string(),
