@@ -1,0 +1,168 @@
+import type { RouterOutputs } from '@chatplatform/api';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { describeError } from '../errors';
+import { pagedQuery } from '../pages';
+import { useTRPC, useTRPCClient } from '../trpc';
+import { useChatActions } from '../useChatActions';
+import { useOnVisible } from './ChatList';
+import { Composer } from './Composer';
+import { MessageItem } from './MessageItem';
+import { QuotaBanner } from './QuotaBanner';
+
+export type Message = RouterOutputs['message']['listByChat']['items'][number];
+
+export function ChatView({ chatId }: { chatId: string }) {
+  const trpc = useTRPC();
+  const chat = useQuery(trpc.chat.byId.queryOptions({ id: chatId }));
+  const limits = useQuery(trpc.user.limits.queryOptions());
+  const client = useTRPCClient();
+  const history = useInfiniteQuery(
+    pagedQuery([...trpc.message.listByChat.pathKey(), chatId], (cursor) =>
+      client.message.listByChat.query({
+        chatId,
+        limit: 30,
+        direction: 'older',
+        ...(cursor ? { cursor } : {}),
+      }),
+    ),
+  );
+  const actions = useChatActions(chatId);
+  const scroller = useRef<HTMLDivElement>(null);
+  const stickToBottom = useRef(true);
+  const heightBeforeOlder = useRef<number | null>(null);
+  const [announce, setAnnounce] = useState('');
+
+  // Pages come newest first, each page oldest first.
+  const messages: Message[] = [...(history.data?.pages ?? [])].reverse().flatMap((p) => p.items);
+  const lastAi = [...messages].reverse().find((m) => m.role === 'AI');
+  const streamingMsg = messages.find((m) => m.status === 'streaming');
+  const supersededParents = new Map<string, string>();
+  for (const m of messages) if (m.role === 'AI' && m.parentId) supersededParents.set(m.parentId, m.id);
+
+  const older = useOnVisible<HTMLDivElement>(() => {
+    if (history.hasNextPage && !history.isFetchingNextPage) {
+      heightBeforeOlder.current = scroller.current?.scrollHeight ?? null;
+      void history.fetchNextPage();
+    }
+  }, !!history.hasNextPage);
+
+  // Keep the view where it was when older messages are put above it; follow the bottom otherwise.
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    if (heightBeforeOlder.current !== null && !history.isFetchingNextPage) {
+      el.scrollTop += el.scrollHeight - heightBeforeOlder.current;
+      heightBeforeOlder.current = null;
+    } else if (stickToBottom.current) {
+      el.scrollTop = el.scrollHeight;
+    }
+  });
+
+  useEffect(() => {
+    stickToBottom.current = true;
+  }, [chatId]);
+
+  const onScroll = () => {
+    const el = scroller.current;
+    if (!el) return;
+    stickToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+  };
+
+  const quotaOut = actions.quotaExceeded || limits.data?.aiMessages.remaining === 0;
+
+  if (chat.isError) {
+    return (
+      <section className="chat-view">
+        <div className="empty-state">
+          <h1 className="h2">Chat not found</h1>
+          <p className="muted">{describeError(chat.error)}</p>
+        </div>
+      </section>
+    );
+  }
+
+  return (
+    <section className="chat-view" aria-labelledby="chat-title">
+      <header className="chat-header">
+        <h1 id="chat-title" className="chat-heading">
+          {chat.data?.title ?? ' '}
+        </h1>
+        {limits.data && (
+          <span className="pill" title="AI messages left">
+            {limits.data.aiMessages.remaining} of {limits.data.aiMessages.limit} AI messages left
+          </span>
+        )}
+      </header>
+      <div className="messages" ref={scroller} onScroll={onScroll}>
+        <div className="messages-inner">
+          {history.hasNextPage && (
+            <div ref={older} className="load-more">
+              <button
+                type="button"
+                className="btn btn-ghost btn-small"
+                onClick={() => {
+                  heightBeforeOlder.current = scroller.current?.scrollHeight ?? null;
+                  void history.fetchNextPage();
+                }}
+                disabled={history.isFetchingNextPage}
+              >
+                {history.isFetchingNextPage ? 'Loading earlier messages…' : 'Load earlier messages'}
+              </button>
+            </div>
+          )}
+          {history.isPending && <p className="muted center">Loading messages…</p>}
+          {history.isError && (
+            <p className="alert alert-error" role="alert">
+              {describeError(history.error)}
+            </p>
+          )}
+          {history.isSuccess && messages.length === 0 && (
+            <div className="empty-state small">
+              <p className="muted">No messages yet. Say hello below.</p>
+            </div>
+          )}
+          <ol className="message-list" aria-label="Messages" aria-live="off">
+            {messages.map((m) => (
+              <MessageItem
+                key={m.id}
+                message={m}
+                superseded={m.role === 'AI' && !!m.parentId && supersededParents.get(m.parentId) !== m.id}
+                canRegenerate={
+                  actions.canRegenerate && m.id === lastAi?.id && m.status !== 'streaming' && !streamingMsg
+                }
+                onRegenerate={() => actions.regenerate(m.id)}
+                onStreamEnd={(text) => {
+                  setAnnounce(text);
+                  actions.onStreamEnd();
+                }}
+              />
+            ))}
+          </ol>
+        </div>
+      </div>
+      <div className="sr-only" aria-live="polite">
+        {announce}
+      </div>
+      <footer className="chat-footer">
+        {quotaOut && limits.data && <QuotaBanner limits={limits.data} />}
+        {actions.error && (
+          <p className="alert alert-error" role="alert">
+            {actions.error}
+          </p>
+        )}
+        <Composer
+          streaming={!!streamingMsg}
+          onSend={async (text) => {
+            stickToBottom.current = true;
+            return actions.send(text);
+          }}
+          onStop={streamingMsg && actions.canStop ? () => actions.stop(streamingMsg.id) : undefined}
+          disabled={quotaOut}
+          disabledReason="You have no AI messages left"
+          autoFocus
+        />
+      </footer>
+    </section>
+  );
+}

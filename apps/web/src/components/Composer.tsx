@@ -1,0 +1,89 @@
+import { type FormEvent, type KeyboardEvent, useEffect, useRef, useState } from 'react';
+
+/**
+ * Where a message is written. Enter sends, Shift+Enter starts a new line. While a reply streams, the send
+ * button becomes Stop.
+ */
+export function Composer(props: {
+  onSend: (text: string) => Promise<boolean> | boolean;
+  onStop?: () => void;
+  streaming: boolean;
+  disabled?: boolean;
+  disabledReason?: string;
+  maxLength?: number;
+  autoFocus?: boolean;
+}) {
+  const [text, setText] = useState('');
+  const [sending, setSending] = useState(false);
+  const ref = useRef<HTMLTextAreaElement>(null);
+  const max = props.maxLength ?? 16_000;
+
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    el.style.height = 'auto';
+    el.style.height = `${Math.min(el.scrollHeight, 240)}px`;
+  }, [text]);
+
+  useEffect(() => {
+    if (props.autoFocus) ref.current?.focus();
+  }, [props.autoFocus]);
+
+  const canSend =
+    text.trim().length > 0 && text.length <= max && !props.disabled && !props.streaming && !sending;
+
+  async function submit(e?: FormEvent) {
+    e?.preventDefault();
+    if (!canSend) return;
+    setSending(true);
+    try {
+      const ok = await props.onSend(text.trim());
+      if (ok) setText('');
+    } finally {
+      setSending(false);
+      ref.current?.focus();
+    }
+  }
+
+  function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
+    if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
+      e.preventDefault();
+      void submit();
+    }
+  }
+
+  return (
+    <form className="composer" onSubmit={submit}>
+      <label htmlFor="composer-input" className="sr-only">
+        Message
+      </label>
+      <textarea
+        id="composer-input"
+        ref={ref}
+        className="composer-input"
+        rows={1}
+        placeholder={props.disabled && props.disabledReason ? props.disabledReason : 'Write a message…'}
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+        onKeyDown={onKeyDown}
+        disabled={props.disabled}
+        aria-describedby="composer-hint"
+      />
+      {props.streaming && props.onStop ? (
+        <button type="button" className="btn btn-stop" onClick={props.onStop}>
+          <span className="stop-square" aria-hidden="true" />
+          Stop
+        </button>
+      ) : (
+        <button type="submit" className="btn btn-primary btn-send" disabled={!canSend}>
+          Send
+        </button>
+      )}
+      <p id="composer-hint" className="composer-hint">
+        {text.length > max
+          ? `${text.length.toLocaleString('en-US')} / ${max.toLocaleString('en-US')} characters: too long`
+          : 'Enter to send · Shift+Enter for a new line'}
+      </p>
+    </form>
+  );
+}

@@ -1,0 +1,82 @@
+import { type ReactNode, useEffect, useId, useRef } from 'react';
+
+/** A modal question with a safe default: focus starts on Cancel, Escape cancels, focus stays inside. */
+export function ConfirmDialog(props: {
+  title: string;
+  children: ReactNode;
+  confirmLabel: string;
+  danger?: boolean;
+  busy?: boolean;
+  onConfirm: () => void;
+  onCancel: () => void;
+}) {
+  const titleId = useId();
+  const bodyId = useId();
+  const cancelRef = useRef<HTMLButtonElement>(null);
+  const boxRef = useRef<HTMLDivElement>(null);
+  const { onCancel } = props;
+  useEffect(() => {
+    const previous = document.activeElement as HTMLElement | null;
+    cancelRef.current?.focus();
+    return () => previous?.focus?.();
+  }, []);
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') {
+        e.preventDefault();
+        onCancel();
+      }
+      if (e.key === 'Tab' && boxRef.current) {
+        const items = boxRef.current.querySelectorAll<HTMLElement>('button:not([disabled])');
+        const first = items[0];
+        const last = items[items.length - 1];
+        if (e.shiftKey && document.activeElement === first) {
+          e.preventDefault();
+          last?.focus();
+        } else if (!e.shiftKey && document.activeElement === last) {
+          e.preventDefault();
+          first?.focus();
+        }
+      }
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [onCancel]);
+  return (
+    // biome-ignore lint/a11y/noStaticElementInteractions: a click outside closes; keyboards have Escape and Cancel
+    <div
+      className="modal-backdrop"
+      role="presentation"
+      onMouseDown={(e) => e.target === e.currentTarget && props.onCancel()}
+    >
+      <div
+        ref={boxRef}
+        className="modal"
+        role="alertdialog"
+        aria-modal="true"
+        aria-labelledby={titleId}
+        aria-describedby={bodyId}
+      >
+        <h2 id={titleId} className="h3">
+          {props.title}
+        </h2>
+        <div id={bodyId} className="modal-body">
+          {props.children}
+        </div>
+        <div className="modal-actions">
+          <button ref={cancelRef} type="button" className="btn" onClick={props.onCancel}>
+            Cancel
+          </button>
+          <button
+            type="button"
+            className={props.danger ? 'btn btn-danger' : 'btn btn-primary'}
+            onClick={props.onConfirm}
+            disabled={props.busy}
+          >
+            {props.confirmLabel}
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,68 @@
+import type { RouterOutputs } from '@chatplatform/api';
+import { memo } from 'react';
+import { LiveReply } from './LiveReply';
+import { Markdown } from './Markdown';
+
+type Message = RouterOutputs['message']['listByChat']['items'][number];
+
+const STATUS_LABEL: Record<string, string> = {
+  stopped: 'Stopped',
+  error: 'Failed',
+  interrupted: 'Interrupted',
+};
+
+export const MessageItem = memo(function MessageItem(props: {
+  message: Message;
+  superseded: boolean;
+  canRegenerate: boolean;
+  onRegenerate: () => void;
+  onStreamEnd: (text: string) => void;
+}) {
+  const m = props.message;
+  if (m.role === 'USER') {
+    return (
+      <li className="msg msg-user">
+        <span className="sr-only">You said:</span>
+        <div className="bubble bubble-user">{m.content}</div>
+      </li>
+    );
+  }
+  const label = STATUS_LABEL[m.status];
+  return (
+    <li className={props.superseded ? 'msg msg-ai superseded' : 'msg msg-ai'} data-status={m.status}>
+      <div className="avatar" aria-hidden="true">
+        AI
+      </div>
+      <div className="bubble bubble-ai">
+        <span className="sr-only">{props.superseded ? 'Earlier reply:' : 'Reply:'}</span>
+        {props.superseded && <span className="tag">Earlier reply</span>}
+        {m.status === 'streaming' ? (
+          <LiveReply messageId={m.id} initial={m.content} onEnd={props.onStreamEnd} />
+        ) : (
+          <>
+            {m.content ? <Markdown text={m.content} /> : null}
+            {m.status === 'error' && (
+              <p className="alert alert-error inline" role="alert">
+                {m.errorMessage ?? 'The reply failed.'}
+              </p>
+            )}
+          </>
+        )}
+        {(label || props.canRegenerate || m.modelUsed) && m.status !== 'streaming' && (
+          <div className="msg-foot">
+            {label && <span className={`tag tag-${m.status}`}>{label}</span>}
+            {m.modelUsed && <span className="muted small">{m.modelUsed}</span>}
+            {props.canRegenerate && (
+              <button type="button" className="btn btn-ghost btn-small" onClick={props.onRegenerate}>
+                <svg viewBox="0 0 20 20" aria-hidden="true" className="btn-icon">
+                  <path d="M4 10a6 6 0 0 1 10.5-4M16 4v3h-3M16 10a6 6 0 0 1-10.5 4M4 16v-3h3" />
+                </svg>
+                Regenerate
+              </button>
+            )}
+          </div>
+        )}
+      </div>
+    </li>
+  );
+});
