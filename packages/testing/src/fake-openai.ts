@@ -121,7 +121,8 @@ export async function startFakeOpenAI(defaults: Partial<FakeBehavior> = {}): Pro
       if (res.destroyed) return;
       if (b.failure && sent >= (b.failAfterTokens ?? 0)) {
         if (b.failure === 'closeMidStream') {
-          res.socket?.destroy();
+          // FIN without the chunked terminator: what is already written arrives, then the body breaks off.
+          res.socket?.end();
           return;
         }
         if (b.failure === 'malformedChunk') {
@@ -133,7 +134,8 @@ export async function startFakeOpenAI(defaults: Partial<FakeBehavior> = {}): Pro
         if (b.failure === 'hangMidStream') return;
       }
       if (sent > 0) await sleep(b.interTokenDelayMs);
-      res.write(chunk(sent === 0 ? { role: 'assistant', content: t } : { content: t }, null));
+      const data = chunk(sent === 0 ? { role: 'assistant', content: t } : { content: t }, null);
+      await new Promise<void>((r) => res.write(data, () => r()));
       if (sent === 0) record.firstTokenAt = performance.now();
       sent++;
     }

@@ -53,6 +53,9 @@ export function describeFailure(err: unknown): string {
     if (s === 401 || s === 403)
       return 'The AI provider refused the server’s credentials. Please tell the operator.';
     if (s === 429) return 'The AI provider is busy (rate limited). Please try again in a moment.';
+    // The answer had started (HTTP 2xx) and its body broke off.
+    if (s !== undefined && s >= 200 && s < 300)
+      return 'The connection to the AI provider was lost in the middle of the reply.';
     if (s !== undefined && s >= 500)
       return `The AI provider had an internal error (HTTP ${s}). Please try again.`;
     if (s !== undefined) return `The AI provider rejected the request (HTTP ${s}).`;

@@ -1,0 +1,105 @@
+import { type FakeOpenAI, startFakeOpenAI, unreachableBaseURL } from '@chatplatform/testing/fake-openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Client, clientFor, streamReply } from './ai-client';
+import { startServer, type TestServer } from './harness';
+
+let server: TestServer;
+let fake: FakeOpenAI;
+
+beforeAll(async () => {
+  fake = await startFakeOpenAI({
+    reply: 'alpha beta gamma delta epsilon zeta eta theta',
+    interTokenDelayMs: 5,
+  });
+  fake.setBehavior('e500', { failure: 'status500' });
+  fake.setBehavior('hang', { failure: 'hang' });
+  fake.setBehavior('midclose', { failure: 'closeMidStream', failAfterTokens: 3 });
+  fake.setBehavior('malformed', { failure: 'malformedChunk', failAfterTokens: 0 });
+  fake.setBehavior('malformedlate', { failure: 'malformedChunk', failAfterTokens: 2 });
+  fake.setBehavior('hangmid', { failure: 'hangMidStream', failAfterTokens: 2 });
+  fake.setBehavior('ok', {});
+  const down = await unreachableBaseURL();
+  server = await startServer({
+    env: {
+      AI_PROVIDERS: JSON.stringify([
+        {
+          name: 'fake',
+          baseURL: fake.baseURL,
+          apiKey: 'k',
+          models: ['e500', 'hang', 'midclose', 'malformed', 'malformedlate', 'hangmid', 'ok'],
+        },
+        { name: 'down', baseURL: down, models: ['any'] },
+      ]),
+      AI_DEFAULT_MODEL: 'fake/ok',
+      AI_FIRST_TOKEN_TIMEOUT_MS: '1000',
+      AI_TOTAL_TIMEOUT_MS: '3000',
+      AI_MAX_CONCURRENT_PER_USER: '20',
+    },
+  });
+});
+afterAll(async () => {
+  await server?.close();
+  await fake?.close();
+});
+
+async function replyWith(model: string) {
+  const s = await server.signIn();
+  const client: Client = clientFor(server.url, s.accessToken);
+  const agent = await client.agent.create.mutate({ name: model, model });
+  const chat = await client.chat.create.mutate({ agentId: agent.id });
+  const before = await client.user.limits.query();
+  const sent = await client.message.send.mutate({ chatId: chat.id, content: 'please answer' });
+  const stream = await streamReply(client, sent.assistantMessage.id);
+  const stored = await client.message.byId.query({ id: sent.assistantMessage.id });
+  const after = await client.user.limits.query();
+  return { client, stream, stored, before, after };
+}
+
+describe('provider failures end the reply as `error` with a human message', () => {
+  const cases: Array<[string, string, RegExp]> = [
+    ['HTTP 500', 'fake/e500', /internal error \(HTTP 500\)/],
+    ['no first token in time', 'fake/hang', /did not start answering within 1 s/],
+    ['unreachable endpoint', 'down/any', /could not be reached/],
+    ['malformed first chunk', 'fake/malformed', /malformed response/],
+  ];
+  for (const [what, model, message] of cases) {
+    it(`${what}: nothing produced, so the AI message is refunded (the request made still counts)`, async () => {
+      const { stream, stored, before, after } = await replyWith(model);
+      expect(stream.closing).toMatchObject({ type: 'error', message: expect.stringMatching(message) });
+      expect(stream.text).toBe('');
+      expect(stored).toMatchObject({
+        status: 'error',
+        content: '',
+        errorMessage: stream.closing && 'message' in stream.closing ? stream.closing.message : '',
+      });
+      expect(after.aiMessages.used).toBe(before.aiMessages.used);
+      expect(after.apiCalls.used).toBe(before.apiCalls.used + 1);
+    });
+  }
+
+  const partial: Array<[string, string, RegExp, string]> = [
+    ['connection closed mid-stream', 'fake/midclose', /lost in the middle/, 'alpha beta gamma '],
+    ['malformed chunk after some text', 'fake/malformedlate', /malformed response/, 'alpha beta '],
+    ['provider goes silent mid-reply (total timeout)', 'fake/hangmid', /longer than 3 s/, 'alpha beta '],
+  ];
+  for (const [what, model, message, text] of partial) {
+    it(`${what}: the partial text is kept and the AI message is not refunded`, async () => {
+      const { stream, stored, before, after } = await replyWith(model);
+      expect(stream.closing).toMatchObject({ type: 'error', message: expect.stringMatching(message) });
+      expect(stream.text).toBe(text);
+      expect(stored).toMatchObject({ status: 'error', content: text });
+      expect(after.aiMessages.used).toBe(before.aiMessages.used + 1);
+    });
+  }
+
+  it('keeps serving others while a provider fails, and never answers 500', async () => {
+    const failing = Promise.all([replyWith('fake/hang'), replyWith('fake/e500'), replyWith('down/any')]);
+    const ok = await replyWith('fake/ok');
+    expect(ok.stream.closing?.type).toBe('done');
+    expect(ok.stored.content).toBe('alpha beta gamma delta epsilon zeta eta theta');
+    const results = await failing;
+    for (const r of results) expect(r.stored.status).toBe('error');
+    const health = await fetch(`${server.url}/healthz`);
+    expect(health.status).toBe(200);
+  });
+});
