@@ -1,4 +1,5 @@
 import type { Context } from '@chatplatform/api';
+import { insertMessage } from '@chatplatform/db/queries';
 import { newWallet } from '@chatplatform/testing/wallet';
 import { initTRPC } from '@trpc/server';
 import Fastify from 'fastify';
@@ -200,6 +201,48 @@ describe('REST mirror: errors are JSON { code, message } with the matching statu
     // fetch labels a byte body with no content type; fastify and the guard both refuse it.
     expect([415]).toContain(r.status);
     expectErrorShape(await r.json());
+  });
+});
+
+describe('REST mirror: domain errors keep their status', () => {
+  it('403 for editing an AI message and 409 for deleting a reply still streaming, both left as they were', async () => {
+    const created = await rest(s, 'POST', '/chat/', {
+      token: u.accessToken,
+      body: { title: 'domain errors' },
+    });
+    const chatId = (created.body as { id: string }).id;
+    const db = s.app.resources.services.db;
+    const ai = await insertMessage(db, { chatId, userId: u.userId, role: 'AI', content: 'model said' });
+    const streaming = await insertMessage(db, {
+      chatId,
+      userId: u.userId,
+      role: 'AI',
+      content: 'partial',
+      status: 'streaming',
+    });
+    if (!ai || !streaming) throw new Error('seed failed');
+
+    const edit = await rest(s, 'PUT', `/message/${ai.message.id}`, {
+      token: u.accessToken,
+      body: { content: 'rewritten' },
+    });
+    expect(edit.status).toBe(403);
+    expect(expectErrorShape(edit.body)).toMatchObject({ code: 'FORBIDDEN', reason: 'AI_MESSAGE_IMMUTABLE' });
+
+    const del = await rest(s, 'DELETE', `/message/${streaming.message.id}`, { token: u.accessToken });
+    expect(del.status).toBe(409);
+    expect(expectErrorShape(del.body)).toMatchObject({ code: 'CONFLICT', reason: 'MESSAGE_STREAMING' });
+
+    const after = await rest(s, 'GET', `/message/chat/${chatId}`, {
+      token: u.accessToken,
+      query: { limit: 10 },
+    });
+    expect(
+      (after.body as { items: { id: string; content: string }[] }).items.map((m) => [m.id, m.content]),
+    ).toEqual([
+      [ai.message.id, 'model said'],
+      [streaming.message.id, 'partial'],
+    ]);
   });
 });
 
