@@ -25,7 +25,6 @@ export function hashEmailCode(verificationId: string, code: string): string {
 const emailInput = z
   .email({ message: 'must be an email address' })
   .max(254)
-  .transform((s) => s.trim())
   .describe('the address to verify');
 
 /** Addresses are compared case-insensitively; the domain part is stored lower-case, the local part as given. */
