@@ -86,3 +86,16 @@ export async function resetUserUsage(
     .returning();
   return row;
 }
+
+/** Operator lookup by wallet address typed in any letter case (a scan: for the admin CLI, not for requests). */
+export async function getUserByWalletAnyCase(
+  db: Executor,
+  params: { walletAddress: string },
+): Promise<User | undefined> {
+  const [row] = await db
+    .select()
+    .from(users)
+    .where(sql`lower(${users.walletAddress}) = lower(${params.walletAddress})`)
+    .limit(1);
+  return row;
+}
