@@ -1,9 +1,15 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vitest/config';
 
+// Set by .ci/run: each package also writes a JSON report there, from which CI counts passed and failed tests.
+const jsonReportDir = process.env.VITEST_JSON_REPORT_DIR;
+
 export default defineConfig({
   plugins: [react()],
   test: {
+    reporters: jsonReportDir
+      ? ['default', ['json', { outputFile: `${jsonReportDir}/web.json` }]]
+      : ['default'],
     projects: [
       {
         extends: true,
