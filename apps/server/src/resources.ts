@@ -16,6 +16,8 @@ import type { ServerConfig } from './env';
 export interface Injected {
   db?: DbHandle;
   redis?: Redis;
+  /** In-process ports of another app in this process (tests run two instances without Redis); not closed here. */
+  ports?: Ports;
   keys?: KeySet;
   /** Where logs go instead of stdout (tests read them). */
   logStream?: { write(line: string): void };
@@ -56,7 +58,9 @@ export async function openResources(
     (config.redisUrl
       ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableAutoPipelining: true })
       : undefined);
-  const ports = redis ? createRedisPorts(redis, { ownsConnection: ownsRedis }) : createMemoryPorts();
+  const ownsPorts = !injected.ports;
+  const ports =
+    injected.ports ?? (redis ? createRedisPorts(redis, { ownsConnection: ownsRedis }) : createMemoryPorts());
   if (!redis) logger.info('in-process ports (nonces, rate limits, session cache, streams): no REDIS_URL set');
 
   let keys = injected.keys;
@@ -96,7 +100,7 @@ export async function openResources(
       services.mailer.close();
       // Running replies end as `interrupted` (partial text kept, closing event sent) before the stores close.
       await services.generation.shutdown();
-      await ports.close();
+      if (ownsPorts) await ports.close();
       if (ownsDb) await dbHandle.close();
     },
   };

@@ -34,6 +34,9 @@ export async function startServer(
   const app = await buildApp(config, {
     ...(db ? { db } : {}),
     ...(redis ? { redis } : {}),
+    // Without Redis, a second instance shares the first one's in-process ports (event logs, stop signals):
+    // the stand-in for a shared Redis when the suite runs on the embedded backend.
+    ...(!redis && opts.shareWith ? { ports: opts.shareWith.app.resources.ports } : {}),
     ...(opts.logStream ? { logStream: opts.logStream } : {}),
     keys: opts.shareWith?.app.resources.services.keys ?? (await testKeys()),
   });

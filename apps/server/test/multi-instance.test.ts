@@ -1,0 +1,116 @@
+import { type FakeOpenAI, startFakeOpenAI } from '@chatplatform/testing/fake-openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientFor, streamReply, until } from './ai-client';
+import { startServer, type TestServer } from './harness';
+
+const REPLY = Array.from({ length: 40 }, (_, i) => `token${i}`).join(' ');
+
+let a: TestServer;
+let b: TestServer;
+let fake: FakeOpenAI;
+
+const env = (fakeUrl: string) => ({
+  AI_BASE_URL: fakeUrl,
+  AI_MODELS: 'slow',
+  AI_DEFAULT_MODEL: 'openai/slow',
+  AI_HEARTBEAT_MS: '100',
+  AI_STALE_AFTER_MS: '800',
+  AI_MAX_CONCURRENT_PER_USER: '10',
+});
+
+beforeAll(async () => {
+  fake = await startFakeOpenAI({ reply: REPLY, interTokenDelayMs: 60 });
+  a = await startServer({ env: env(fake.baseURL) });
+  // Instance B: its own app, runner and subscriber connection, sharing A's PostgreSQL and Redis.
+  b = await startServer({ env: env(fake.baseURL), shareWith: a });
+});
+afterAll(async () => {
+  await b?.close();
+  await a?.close();
+  await fake?.close();
+});
+
+describe('two instances sharing PostgreSQL and Redis', () => {
+  it('send on A, stream on B, cut, resume on A with lastEventId, stop from B: client text equals stored text', async () => {
+    const s = await a.signIn();
+    const onA = clientFor(a.url, s.accessToken);
+    const onB = clientFor(b.url, s.accessToken);
+    const chat = await onA.chat.create.mutate({});
+    const sent = await onA.message.send.mutate({ chatId: chat.id, content: 'a long one please' });
+    const id = sent.assistantMessage.id;
+
+    const part1 = await streamReply(onB, id, { cutAfterDeltas: 2 });
+    expect(part1.cut).toBe(true);
+    let stop: Promise<unknown> | undefined;
+    const part2 = await streamReply(onA, id, {
+      lastEventId: part1.events.at(-1)?.id,
+      onDelta: (n) => {
+        if (n === 2) stop = onB.message.stop.mutate({ messageId: id });
+      },
+    });
+    expect(await stop).toMatchObject({ messageId: id, status: 'stopping' });
+    expect(part2.closing?.type).toBe('stopped');
+
+    const stored = await onB.message.byId.query({ id });
+    expect(stored.status).toBe('stopped');
+    expect(part1.text + part2.text).toBe(stored.content);
+    expect(stored.content.length).toBeGreaterThan(part1.text.length);
+    expect(REPLY.startsWith(stored.content)).toBe(true);
+    expect(stored.content.length).toBeLessThan(REPLY.length);
+    // No duplicate and no gap: event ids strictly increase across the two connections.
+    const ids = [...part1.events, ...part2.events].map((e) => e.id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('a reply whose instance dies is marked interrupted by the other one, keeping its partial text', async () => {
+    const c = await startServer({ env: env(fake.baseURL), shareWith: a });
+    try {
+      const s = await c.signIn();
+      const onC = clientFor(c.url, s.accessToken);
+      const onB = clientFor(b.url, s.accessToken);
+      const chat = await onC.chat.create.mutate({});
+      const sent = await onC.message.send.mutate({ chatId: chat.id, content: 'I will be cut off' });
+      const id = sent.assistantMessage.id;
+      const limitsBefore = await onB.user.limits.query();
+      let crashed: Promise<void> | undefined;
+      const r = await streamReply(onB, id, {
+        onDelta: (n) => {
+          if (n === 3) crashed = c.app.resources.services.generation.runner.crashForTests();
+        },
+      });
+      await crashed;
+      expect(r.closing).toMatchObject({ type: 'interrupted', message: expect.stringMatching(/went away/) });
+      const stored = await onB.message.byId.query({ id });
+      expect(stored.status).toBe('interrupted');
+      expect(stored.content).toBe(r.text);
+      expect(r.text.length).toBeGreaterThan(0);
+      // Partial output was produced: the reply is not refunded.
+      expect((await onB.user.limits.query()).aiMessages.used).toBe(limitsBefore.aiMessages.used);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('a graceful shutdown ends running replies as interrupted at once; subscribers elsewhere get the closing event', async () => {
+    const d = await startServer({ env: env(fake.baseURL), shareWith: a });
+    const s = await d.signIn();
+    const onD = clientFor(d.url, s.accessToken);
+    const onA = clientFor(a.url, s.accessToken);
+    const chat = await onD.chat.create.mutate({});
+    const sent = await onD.message.send.mutate({ chatId: chat.id, content: 'shutdown midway' });
+    const id = sent.assistantMessage.id;
+    let closed: Promise<void> | undefined;
+    const r = await streamReply(onA, id, {
+      onDelta: (n) => {
+        if (n === 2) closed = d.close();
+      },
+    });
+    await closed;
+    expect(r.closing).toMatchObject({ type: 'interrupted', message: expect.stringMatching(/restarted/) });
+    const stored = await until(async () => {
+      const m = await onA.message.byId.query({ id });
+      return m.status !== 'streaming' && m;
+    });
+    expect(stored).toMatchObject({ status: 'interrupted', content: r.text });
+  });
+});
