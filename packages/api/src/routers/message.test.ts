@@ -49,6 +49,7 @@ describe('message: create and read', () => {
     const f = await failure(a.caller.message.create({ chatId: chat.id, content: 'x'.repeat(101) }));
     expect(f.code).toBe('BAD_REQUEST');
     expect(f.fields).toEqual(['content']);
+    expect(f.message).toMatch(/at most 100 characters[\s\S]*content/);
     expect((await a.caller.chat.byId({ id: chat.id })).messageCount).toBe(1);
   });
 

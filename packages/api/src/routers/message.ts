@@ -32,7 +32,8 @@ const tags = ['message'];
 /** Applies the configured content cap as a zod failure on `content`: BAD_REQUEST naming the field. */
 function checkContentLength(ctx: Context, content: string): void {
   const r = contentWithin(ctx.config.messages.maxContentLength).safeParse({ content });
-  if (!r.success) throw new TRPCError({ code: 'BAD_REQUEST', message: r.error.message, cause: r.error });
+  if (!r.success)
+    throw new TRPCError({ code: 'BAD_REQUEST', message: z.prettifyError(r.error), cause: r.error });
 }
 
 async function page(
