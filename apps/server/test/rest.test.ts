@@ -350,6 +350,17 @@ describe('REST mirror keeps the tRPC API strict', () => {
     }
   });
 
+  it('reads chainId from the query string over REST while tRPC keeps it a number', async () => {
+    const address = newWallet().address;
+    const r = await rest(s, 'GET', '/auth/message', { query: { address, chainId: '8453' } });
+    expect(r.status).toBe(200);
+    expect((r.body as { message: string }).message).toContain('Chain ID: 8453');
+    const input = encodeURIComponent(JSON.stringify({ address, chainId: '8453' }));
+    const t = await fetch(`${s.url}/trpc/auth.message?input=${input}`);
+    expect(t.status).toBe(400);
+    await t.arrayBuffer();
+  });
+
   it('serves numeric query inputs of the real API: in range 200, out of range or garbage 400 naming the field', async () => {
     for (const [limit, status] of [
       ['5', 200],

@@ -32,7 +32,7 @@ export const authRouter = {
     .input(
       z.strictObject({
         address: z.string().min(1).max(64),
-        chainId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+        chainId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
       }),
     )
     .output(z.object({ message: z.string(), nonce: z.string(), expiresAt: isoDate }))
