@@ -9,6 +9,7 @@ import {
   type TRPCLink,
 } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientFor, streamReply } from './ai-client';
 import { startServer, type TestServer } from './harness';
 
 /**
@@ -561,4 +562,52 @@ describe('TOO_MANY_REQUESTS with Retry-After', () => {
         .replace(/\d+ s\./g, 'N s.')
         .replace(/"retryAfter":\d+/g, '"retryAfter":0'),
     );
+});
+
+describe('httpSubscriptionLink (message.stream): subscriptions go to the official handler on both', () => {
+  const unknownId = '00000000-0000-4000-8000-000000000000';
+
+  it('streams the same reply text to the same end', async () => {
+    const replies = [];
+    for (const s of [fast, official]) {
+      const client = clientFor(s.url, (await s.signIn(newWallet())).accessToken);
+      const chat = await client.chat.create.mutate({});
+      const sent = await client.message.send.mutate({ chatId: chat.id, content: 'compare the two paths' });
+      const r = await streamReply(client, sent.assistantMessage.id);
+      replies.push({ text: r.text, closing: r.closing?.type, error: r.error });
+    }
+    expect(replies[0]?.closing).toBe('done');
+    expect(replies[0]?.text.length).toBeGreaterThan(0);
+    expect(replies[0]).toEqual(replies[1]);
+  });
+
+  it.each([
+    ['NOT_FOUND for a message that is not there', { messageId: unknownId }, true],
+    ['BAD_REQUEST for a malformed message id', { messageId: 'x' }, true],
+    ['UNAUTHORIZED without a token', { messageId: unknownId }, false],
+  ])('the same error shape: %s', async (_name, input, signedIn) => {
+    const errors = [];
+    for (const s of [fast, official]) {
+      const client = clientFor(s.url, signedIn ? token : 'not.a.token');
+      const r = await streamReply(client, input.messageId);
+      if (!(r.error instanceof TRPCClientError))
+        throw new Error(`expected an error, got ${JSON.stringify(r)}`);
+      errors.push({ message: r.error.message, shape: r.error.shape, data: r.error.data });
+    }
+    expect(errors[0]).toEqual(errors[1]);
+    expect(errors[0]?.data).toMatchObject({ path: 'message.stream' });
+  });
+
+  it('answers a raw SSE request for an unknown message with the same bytes', async () => {
+    const path = `/trpc/message.stream?input=${encodeURIComponent(JSON.stringify({ messageId: unknownId }))}`;
+    const init = { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' } };
+    const [f, o] = [
+      await snapshot(await fetch(`${fast.url}${path}`, init)),
+      await snapshot(await fetch(`${official.url}${path}`, init)),
+    ];
+    expect(f.snap.headers['content-type']).toContain('text/event-stream');
+    expect(f.snap.body).toContain('NOT_FOUND');
+    expect(f.snap).toEqual(o.snap);
+    expect([f.direct, o.direct]).toEqual([false, false]);
+  });
 });
