@@ -30,6 +30,8 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
+          // expect.poll waits for the page (a streamed reply takes seconds), never asserts how long it took.
+          expect: { poll: { timeout: 30_000, interval: 100 } },
         },
       },
     ],

@@ -16,7 +16,7 @@ describe.skipIf(!!skipReason)('the web app in Chromium against the real server',
 
   beforeAll(async () => {
     [server, browser] = await Promise.all([
-      startE2EServer({ LIMIT_AI_MESSAGES: String(AI_LIMIT) }),
+      startE2EServer({ LIMIT_AI_MESSAGES: String(AI_LIMIT), AI_DEMO_WORD_DELAY_MS: '60' }),
       launchChromium(),
     ]);
   });
@@ -41,16 +41,6 @@ describe.skipIf(!!skipReason)('the web app in Chromium against the real server',
     return { context, page, wallet, problems };
   }
 
-  async function signIn(page: Page) {
-    await page.goto(server.url);
-    await page.getByRole('button', { name: /Test Wallet/ }).click();
-    await expect
-      .poll(() => page.getByLabel('Message to sign').textContent())
-      .toContain('wants you to sign in');
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.getByRole('heading', { name: /Welcome/ }).waitFor();
-  }
-
   it('signs in with an injected wallet, chats, renames and deletes, verifies an email, and signs out', async () => {
     const { context, page, wallet, problems } = await withWallet();
 
@@ -59,7 +49,7 @@ describe.skipIf(!!skipReason)('the web app in Chromium against the real server',
     await page.getByRole('heading', { name: 'Sign in with your wallet' }).waitFor();
     await screenshot(page, '01-sign-in');
     await page.getByRole('button', { name: /Test Wallet/ }).click();
-    const message = page.getByLabel('Message to sign');
+    const message = page.getByRole('figure', { name: 'Message to sign' });
     await message.waitFor();
     const text = (await message.textContent()) ?? '';
     expect(text).toContain(`${new URL(server.url).host} wants you to sign in with your Ethereum account:`);
@@ -77,9 +67,12 @@ describe.skipIf(!!skipReason)('the web app in Chromium against the real server',
     await page.getByRole('heading', { name: /Welcome/ }).waitFor();
     expect(wallet.signatures).toBe(1);
 
-    // A new chat, a message, the history after a reload.
+    // A new chat with an agent; the reply streams in pieces; stop; regenerate; reload keeps it all.
     await page.getByRole('button', { name: 'New chat' }).click();
     await page.getByRole('heading', { name: 'New chat' }).waitFor();
+    const agentCards = page.getByRole('group', { name: 'Agent' }).getByRole('button');
+    await agentCards.first().waitFor();
+    await expect.poll(() => agentCards.first().getAttribute('aria-pressed')).toBe('true');
     await screenshot(page, '03-new-chat');
     await page.getByRole('button', { name: 'Start chat' }).click();
     await page.waitForURL(/\/chats\/[0-9a-f-]{36}$/);
@@ -87,9 +80,48 @@ describe.skipIf(!!skipReason)('the web app in Chromium against the real server',
     await composer.fill('Hello there. Please answer in **Markdown**.');
     await composer.press('Enter');
     await page.locator('.msg-user', { hasText: 'Hello there' }).waitFor();
+
+    // Watch the live reply grow: several different partial lengths before the stored reply replaces it.
+    const seen = new Set<number>();
+    const live = page.locator('.msg-ai .live');
+    await live.waitFor();
+    while ((await live.count()) > 0) {
+      const t = await live.textContent().catch(() => null);
+      if (t) seen.add(t.length);
+    }
+    const firstReply = page.locator('.msg-ai').first();
+    await expect.poll(() => firstReply.getAttribute('data-status')).toBe('done');
+    const fullText = (await firstReply.locator('.markdown').textContent()) ?? '';
+    expect(fullText).toContain('You said: "Hello there. Please answer in Markdown."');
+    expect(await firstReply.locator('.markdown strong').textContent()).toBe('Markdown');
+    expect([...seen].filter((n) => n > 0 && n < fullText.length).length).toBeGreaterThanOrEqual(2);
+    await screenshot(page, '04-chat-reply');
+
+    // Stop a reply midway: its partial text is kept, marked Stopped.
+    await composer.fill('Tell me a long story');
+    await composer.press('Enter');
+    await page.locator('.msg-ai .live .markdown').waitFor();
+    await screenshot(page, '05-streaming');
+    await page.getByRole('button', { name: 'Stop' }).click();
+    const stopped = page.locator('.msg-ai[data-status="stopped"]');
+    await stopped.waitFor();
+    await stopped.getByText('Stopped', { exact: true }).waitFor();
+    const partial = (await stopped.locator('.markdown').textContent()) ?? '';
+    expect(partial.length).toBeGreaterThan(0);
+    expect(partial.length).toBeLessThan(fullText.length);
+
+    // Regenerate: a new reply beside the stopped one.
+    await page.getByRole('button', { name: 'Regenerate' }).click();
+    await expect.poll(() => page.locator('.msg-ai').count()).toBe(3);
+    await expect.poll(() => page.locator('.msg-ai').last().getAttribute('data-status')).toBe('done');
+    await page.locator('.msg-ai.superseded').getByText('Earlier reply').waitFor();
+
+    // Reload: the same history from the server.
+    const before = await page.locator('.message-list > li').allTextContents();
     await page.reload();
     await page.locator('.msg-user', { hasText: 'Hello there' }).waitFor();
-    await screenshot(page, '04-chat');
+    await expect.poll(() => page.locator('.message-list > li').allTextContents()).toEqual(before);
+    await screenshot(page, '06-chat-after-reload');
 
     // Rename from the sidebar.
     const chats = page.getByRole('navigation', { name: 'Your chats' });
@@ -117,13 +149,22 @@ describe.skipIf(!!skipReason)('the web app in Chromium against the real server',
     await chats.getByRole('button', { name: 'Delete “Scratch”' }).click();
     const dialog = page.getByRole('alertdialog', { name: 'Delete this chat?' });
     await dialog.waitFor();
-    await screenshot(page, '05-delete-confirm');
+    await screenshot(page, '07-delete-confirm');
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await chats.getByRole('link', { name: /Scratch/ }).waitFor();
     await chats.getByRole('button', { name: 'Delete “Scratch”' }).click();
     await page.getByRole('alertdialog').getByRole('button', { name: 'Delete chat' }).click();
     await expect.poll(() => chats.getByRole('link', { name: /Scratch/ }).count()).toBe(0);
     await chats.getByRole('link', { name: /Trip plans/ }).waitFor();
+
+    // Use up the AI messages (limit AI_LIMIT: three used above) and see it said.
+    await chats.getByRole('link', { name: /Trip plans/ }).click();
+    await composer.fill('One more');
+    await composer.press('Enter');
+    await expect.poll(() => page.locator('.msg-ai').last().getAttribute('data-status')).toBe('done');
+    await page.getByText(`You have used all ${AI_LIMIT} of your AI messages.`).waitFor();
+    expect(await composer.isDisabled()).toBe(true);
+    await screenshot(page, '08-quota-exhausted');
 
     // Profile: display name, email with the code from the (logged) mail, both gauges.
     await page.getByRole('link', { name: /Profile/ }).click();
@@ -144,7 +185,7 @@ describe.skipIf(!!skipReason)('the web app in Chromium against the real server',
       String(AI_LIMIT),
     );
     await page.getByRole('meter', { name: 'API calls' }).waitFor();
-    await screenshot(page, '06-profile');
+    await screenshot(page, '09-profile');
 
     // Sign out: this tab and the other one.
     await page.getByRole('button', { name: 'Sign out' }).click();
@@ -161,11 +202,13 @@ describe.skipIf(!!skipReason)('the web app in Chromium against the real server',
     await page.getByRole('button', { name: /Test Wallet/ }).click();
     await page.getByRole('heading', { name: 'Switch network' }).waitFor();
     await expect.poll(() => page.getByRole('alert').first().textContent()).toContain('chain id 56');
-    await screenshot(page, '07-wrong-chain');
+    await screenshot(page, '10-wrong-chain');
     await page.getByRole('button', { name: 'Ethereum' }).click();
-    await page.getByLabel('Message to sign').waitFor();
+    await page.getByRole('figure', { name: 'Message to sign' }).waitFor();
     expect(wallet.chainId).toBe(1);
-    expect(await page.getByLabel('Message to sign').textContent()).toContain('Chain ID: 1');
+    expect(await page.getByRole('figure', { name: 'Message to sign' }).textContent()).toContain(
+      'Chain ID: 1',
+    );
     await context.close();
   });
 
@@ -180,15 +223,39 @@ describe.skipIf(!!skipReason)('the web app in Chromium against the real server',
     await page.goto(server.url);
     await page.getByText('No wallet extension found').waitFor();
     await page.getByRole('button', { name: /Demo wallet/ }).click();
-    await page.getByLabel('Message to sign').waitFor();
-    await screenshot(page, '08-phone-demo-wallet');
+    await page.getByRole('figure', { name: 'Message to sign' }).waitFor();
+    await screenshot(page, '11-phone-demo-wallet');
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('heading', { name: /Welcome/ }).waitFor();
     const address = await page.evaluate(() => localStorage.getItem('chatplatform.demoWallet.privateKey'));
     expect(address).toMatch(/^0x[0-9a-f]{64}$/);
     await page.getByRole('button', { name: 'Open menu' }).click();
     await page.getByRole('navigation', { name: 'Your chats' }).waitFor({ state: 'visible' });
-    await screenshot(page, '09-phone-menu');
+    await screenshot(page, '12-phone-menu');
+
+    // An agent of one's own: create, edit, then start a chat with it.
+    await page.getByRole('link', { name: 'Agents', exact: true }).click();
+    await page.getByRole('heading', { name: 'Agents', level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'New agent' }).click();
+    await page.getByLabel('Name').fill('Haiku poet');
+    await page.getByLabel('Instructions (system prompt)').fill('Answer in haiku.');
+    await page.getByRole('button', { name: 'Create agent' }).click();
+    await page.getByRole('button', { name: 'Edit Haiku poet' }).click();
+    await page.getByLabel('Description').fill('Short poems about anything');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Short poems about anything').waitFor();
+    await screenshot(page, '13-phone-agents');
+    await page.getByRole('link', { name: 'New chat' }).click();
+    const poet = page.getByRole('group', { name: 'Agent' }).getByRole('button', { name: /Haiku poet/ });
+    await poet.click();
+    expect(await poet.getAttribute('aria-pressed')).toBe('true');
+    await page.getByRole('button', { name: 'Start chat' }).click();
+    await page.waitForURL(/\/chats\/[0-9a-f-]{36}$/);
+    const composer = page.getByLabel('Message', { exact: true });
+    await composer.fill('Write about rain');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await expect.poll(() => page.locator('.msg-ai').last().getAttribute('data-status')).toBe('done');
+    await screenshot(page, '14-phone-chat');
     expect(problems).toEqual([]);
     await context.close();
   });

@@ -9,11 +9,12 @@ import { infiniteQueryOptions } from '@tanstack/react-query';
 export function pagedQuery<TPage extends { nextCursor: string | null }>(
   key: readonly unknown[],
   fetchPage: (cursor: string | undefined) => Promise<TPage>,
+  next: (last: TPage) => string | null = (last) => last.nextCursor,
 ) {
   return infiniteQueryOptions({
     queryKey: [...key, 'pages'],
     queryFn: ({ pageParam }) => fetchPage(pageParam ?? undefined),
     initialPageParam: null as string | null,
-    getNextPageParam: (last: TPage) => last.nextCursor,
+    getNextPageParam: next,
   });
 }

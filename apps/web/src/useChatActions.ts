@@ -1,17 +1,44 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import type { RouterOutputs } from '@chatplatform/api';
+import { type InfiniteData, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useState } from 'react';
 import { describeError, isQuotaExceeded } from './errors';
-import { useTRPC } from './trpc';
+import { useTRPC, useTRPCClient } from './trpc';
+
+type Page = RouterOutputs['message']['listByChat'];
+type Message = Page['items'][number];
+
+/** The key ChatView's paged history lives under (see pages.ts). */
+export function historyKey(pathKey: readonly unknown[], chatId: string) {
+  return [...pathKey, chatId, 'pages'];
+}
 
 /**
- * Sending, stopping and regenerating in one chat. Until message.send lands (issue 4) this stores the user
- * message with message.create; no AI reply is produced.
+ * Sending, stopping and regenerating in one chat. New messages go straight into the newest history page, so
+ * the reply starts streaming at once; the stored versions replace them when the stream ends.
  */
 export function useChatActions(chatId: string) {
   const trpc = useTRPC();
+  const client = useTRPCClient();
   const qc = useQueryClient();
   const [error, setError] = useState<string | null>(null);
   const [quotaExceeded, setQuotaExceeded] = useState(false);
+  const key = historyKey(trpc.message.listByChat.pathKey(), chatId);
+
+  const append = useCallback(
+    (...msgs: Message[]) => {
+      qc.setQueryData<InfiniteData<Page, string | null>>(key, (data) => {
+        if (!data || data.pages.length === 0) return data;
+        const [newest, ...rest] = data.pages;
+        if (!newest) return data;
+        const known = new Set(newest.items.map((m) => m.id));
+        return {
+          ...data,
+          pages: [{ ...newest, items: [...newest.items, ...msgs.filter((m) => !known.has(m.id))] }, ...rest],
+        };
+      });
+    },
+    [qc, key],
+  );
 
   const refresh = useCallback(() => {
     void qc.invalidateQueries({ queryKey: trpc.message.listByChat.pathKey() });
@@ -20,31 +47,63 @@ export function useChatActions(chatId: string) {
     void qc.invalidateQueries({ queryKey: trpc.user.limits.queryKey() });
   }, [qc, trpc, chatId]);
 
-  const create = useMutation(trpc.message.create.mutationOptions());
+  const fail = useCallback((err: unknown) => {
+    if (isQuotaExceeded(err)) {
+      setQuotaExceeded(true);
+      setError(null);
+    } else setError(describeError(err));
+  }, []);
 
   const send = useCallback(
     async (content: string): Promise<boolean> => {
       setError(null);
       try {
-        await create.mutateAsync({ chatId, content });
-        refresh();
+        const { userMessage, assistantMessage } = await client.message.send.mutate({ chatId, content });
+        append(userMessage, assistantMessage);
+        void qc.invalidateQueries({ queryKey: trpc.user.limits.queryKey() });
+        void qc.invalidateQueries({ queryKey: trpc.chat.list.pathKey() });
         return true;
       } catch (err) {
-        if (isQuotaExceeded(err)) setQuotaExceeded(true);
-        else setError(describeError(err));
+        fail(err);
+        if (isQuotaExceeded(err)) void qc.invalidateQueries({ queryKey: trpc.user.limits.queryKey() });
         return false;
       }
     },
-    [create, chatId, refresh],
+    [client, chatId, append, fail, qc, trpc],
+  );
+
+  const regenerate = useCallback(
+    async (messageId: string) => {
+      setError(null);
+      try {
+        const { assistantMessage } = await client.message.regenerate.mutate({ messageId });
+        append(assistantMessage);
+        void qc.invalidateQueries({ queryKey: trpc.user.limits.queryKey() });
+      } catch (err) {
+        fail(err);
+      }
+    },
+    [client, append, fail, qc, trpc],
+  );
+
+  const stop = useCallback(
+    async (messageId: string) => {
+      try {
+        await client.message.stop.mutate({ messageId });
+      } catch (err) {
+        setError(describeError(err));
+      }
+    },
+    [client],
   );
 
   return {
     send,
-    stop: (_messageId: string) => {},
-    regenerate: (_messageId: string) => {},
+    stop,
+    regenerate,
     onStreamEnd: refresh,
-    canStop: false,
-    canRegenerate: false,
+    canStop: true,
+    canRegenerate: true,
     error,
     quotaExceeded,
   };

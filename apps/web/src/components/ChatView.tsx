@@ -18,13 +18,17 @@ export function ChatView({ chatId }: { chatId: string }) {
   const limits = useQuery(trpc.user.limits.queryOptions());
   const client = useTRPCClient();
   const history = useInfiniteQuery(
-    pagedQuery([...trpc.message.listByChat.pathKey(), chatId], (cursor) =>
-      client.message.listByChat.query({
-        chatId,
-        limit: 30,
-        direction: 'older',
-        ...(cursor ? { cursor } : {}),
-      }),
+    pagedQuery(
+      [...trpc.message.listByChat.pathKey(), chatId],
+      (cursor) =>
+        client.message.listByChat.query({
+          chatId,
+          limit: 30,
+          direction: 'older',
+          ...(cursor ? { cursor } : {}),
+        }),
+      // An empty `older` page keeps the caller's place, so the end is `hasMore: false`, not a null cursor.
+      (last) => (last.hasMore ? last.nextCursor : null),
     ),
   );
   const actions = useChatActions(chatId);
@@ -131,7 +135,7 @@ export function ChatView({ chatId }: { chatId: string }) {
                 canRegenerate={
                   actions.canRegenerate && m.id === lastAi?.id && m.status !== 'streaming' && !streamingMsg
                 }
-                onRegenerate={() => actions.regenerate(m.id)}
+                onRegenerate={() => void actions.regenerate(m.id)}
                 onStreamEnd={(text) => {
                   setAnnounce(text);
                   actions.onStreamEnd();
@@ -157,7 +161,7 @@ export function ChatView({ chatId }: { chatId: string }) {
             stickToBottom.current = true;
             return actions.send(text);
           }}
-          onStop={streamingMsg && actions.canStop ? () => actions.stop(streamingMsg.id) : undefined}
+          onStop={streamingMsg && actions.canStop ? () => void actions.stop(streamingMsg.id) : undefined}
           disabled={quotaOut}
           disabledReason="You have no AI messages left"
           autoFocus

@@ -34,10 +34,10 @@ export const MessageItem = memo(function MessageItem(props: {
         AI
       </div>
       <div className="bubble bubble-ai">
-        <span className="sr-only">{props.superseded ? 'Earlier reply:' : 'Reply:'}</span>
+        {!props.superseded && <span className="sr-only">Reply:</span>}
         {props.superseded && <span className="tag">Earlier reply</span>}
         {m.status === 'streaming' ? (
-          <LiveReply messageId={m.id} initial={m.content} onEnd={props.onStreamEnd} />
+          <LiveReply messageId={m.id} onEnd={props.onStreamEnd} />
         ) : (
           <>
             {m.content ? <Markdown text={m.content} /> : null}

@@ -1,0 +1,139 @@
+import { cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Connector } from 'wagmi';
+import { Composer } from './Composer';
+import { ConfirmDialog } from './ConfirmDialog';
+import { Gauge } from './Gauge';
+import { Markdown } from './Markdown';
+import { pickWallets } from './SignIn';
+
+afterEach(cleanup);
+
+describe('Gauge', () => {
+  it('announces used, limit and what is left as a meter, and turns to a warning at 80%', () => {
+    render(<Gauge label="AI messages" used={4} limit={5} />);
+    const meter = screen.getByRole('meter', { name: 'AI messages' });
+    expect(meter.getAttribute('aria-valuenow')).toBe('4');
+    expect(meter.getAttribute('aria-valuemax')).toBe('5');
+    expect(meter.getAttribute('aria-valuetext')).toBe('4 of 5 used, 1 left');
+    expect(meter.closest('.gauge')?.className).toContain('gauge-high');
+  });
+
+  it('says when everything is used and never overflows the bar', () => {
+    render(<Gauge label="API calls" used={12} limit={10} />);
+    expect(screen.getByText('All 10 used')).toBeTruthy();
+    const meter = screen.getByRole('meter', { name: 'API calls' });
+    expect(meter.getAttribute('aria-valuenow')).toBe('10');
+    expect((meter.firstElementChild as HTMLElement).style.width).toBe('100.0%');
+  });
+});
+
+describe('Composer', () => {
+  it('sends the trimmed text on Enter and clears it once accepted', async () => {
+    const onSend = vi.fn(async () => true);
+    render(<Composer onSend={onSend} streaming={false} />);
+    const box = screen.getByLabelText('Message') as HTMLTextAreaElement;
+    fireEvent.change(box, { target: { value: '  hello  ' } });
+    fireEvent.keyDown(box, { key: 'Enter' });
+    await vi.waitFor(() => expect(onSend).toHaveBeenCalledWith('hello'));
+    await vi.waitFor(() => expect(box.value).toBe(''));
+  });
+
+  it('keeps the text when the send was refused', async () => {
+    const onSend = vi.fn(async () => false);
+    render(<Composer onSend={onSend} streaming={false} />);
+    const box = screen.getByLabelText('Message') as HTMLTextAreaElement;
+    fireEvent.change(box, { target: { value: 'keep me' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Send' }));
+    await vi.waitFor(() => expect(onSend).toHaveBeenCalled());
+    expect(box.value).toBe('keep me');
+  });
+
+  it('starts a new line on Shift+Enter and never sends empty text', () => {
+    const onSend = vi.fn(async () => true);
+    render(<Composer onSend={onSend} streaming={false} />);
+    const box = screen.getByLabelText('Message');
+    fireEvent.change(box, { target: { value: 'line one' } });
+    fireEvent.keyDown(box, { key: 'Enter', shiftKey: true });
+    fireEvent.change(box, { target: { value: '   ' } });
+    fireEvent.keyDown(box, { key: 'Enter' });
+    expect(onSend).not.toHaveBeenCalled();
+    expect((screen.getByRole('button', { name: 'Send' }) as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it('offers Stop instead of Send while a reply streams', () => {
+    const onStop = vi.fn();
+    render(<Composer onSend={async () => true} onStop={onStop} streaming />);
+    expect(screen.queryByRole('button', { name: 'Send' })).toBeNull();
+    fireEvent.click(screen.getByRole('button', { name: 'Stop' }));
+    expect(onStop).toHaveBeenCalledOnce();
+  });
+
+  it('refuses text over the length limit and says so', () => {
+    render(<Composer onSend={async () => true} streaming={false} maxLength={5} />);
+    fireEvent.change(screen.getByLabelText('Message'), { target: { value: 'too long' } });
+    expect(screen.getByText('8 / 5 characters: too long')).toBeTruthy();
+    expect((screen.getByRole('button', { name: 'Send' }) as HTMLButtonElement).disabled).toBe(true);
+  });
+});
+
+describe('ConfirmDialog', () => {
+  it('starts on Cancel, cancels on Escape, and confirms only on the confirm button', () => {
+    const onConfirm = vi.fn();
+    const onCancel = vi.fn();
+    render(
+      <ConfirmDialog
+        title="Delete this chat?"
+        confirmLabel="Delete chat"
+        danger
+        onConfirm={onConfirm}
+        onCancel={onCancel}
+      >
+        <p>Gone for good.</p>
+      </ConfirmDialog>,
+    );
+    const dialog = screen.getByRole('alertdialog', { name: 'Delete this chat?' });
+    expect(dialog.getAttribute('aria-modal')).toBe('true');
+    expect(document.activeElement?.textContent).toBe('Cancel');
+    fireEvent.keyDown(document, { key: 'Escape' });
+    expect(onCancel).toHaveBeenCalledOnce();
+    expect(onConfirm).not.toHaveBeenCalled();
+    fireEvent.click(screen.getByRole('button', { name: 'Delete chat' }));
+    expect(onConfirm).toHaveBeenCalledOnce();
+  });
+});
+
+describe('Markdown', () => {
+  it('renders fenced code as a code block with its language and a copy button', () => {
+    const { container } = render(
+      <Markdown text={'Here:\n\n```ts\nconst a = 1;\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |'} />,
+    );
+    expect(container.querySelector('.code-block pre code')?.textContent).toBe('const a = 1;\n');
+    expect(screen.getByText('ts')).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Copy' })).toBeTruthy();
+    expect(container.querySelector('table td')?.textContent).toBe('1');
+  });
+
+  it('shows raw HTML as text, never as markup', () => {
+    const { container } = render(<Markdown text={'<img src=x onerror="alert(1)"> hi'} />);
+    expect(container.querySelector('img')).toBeNull();
+  });
+});
+
+describe('pickWallets', () => {
+  const c = (id: string, type: string) => ({ id, type, name: id, uid: id }) as unknown as Connector;
+
+  it('offers each announced wallet and hides the generic one then', () => {
+    const { wallets, demo } = pickWallets(
+      [c('injected', 'injected'), c('io.metamask', 'injected'), c('demo-wallet', 'demo')],
+      true,
+    );
+    expect(wallets.map((w) => w.id)).toEqual(['io.metamask']);
+    expect(demo?.id).toBe('demo-wallet');
+  });
+
+  it('offers the generic browser wallet only when window.ethereum exists', () => {
+    expect(pickWallets([c('injected', 'injected')], true).wallets.map((w) => w.id)).toEqual(['injected']);
+    expect(pickWallets([c('injected', 'injected')], false).wallets).toEqual([]);
+  });
+});
