@@ -246,6 +246,34 @@ describe('REST mirror: domain errors keep their status', () => {
   });
 });
 
+describe('REST mirror: an unexpected failure', () => {
+  it('is a 500 with a generic message and no stack or detail, even from a router with a dev error formatter', async () => {
+    const t = initTRPC.meta<OpenApiMeta>().create({ isDev: true });
+    const router = t.router({
+      boom: t.procedure
+        .meta({ openapi: { method: 'GET', path: '/boom', protect: false } })
+        .input(z.strictObject({}).optional())
+        .output(z.object({ ok: z.boolean() }))
+        .query(() => {
+          throw new Error('password=hunter2 at /srv/app/db.ts:12:5');
+        }),
+    });
+    const app = Fastify({ logger: false });
+    await registerRest(app, { router, createContext: () => ({}) as Context });
+    try {
+      const r = await app.inject({ method: 'GET', url: '/api/boom' });
+      expect(r.statusCode).toBe(500);
+      const e = expectErrorShape(r.json());
+      expect(e.code).toBe('INTERNAL_SERVER_ERROR');
+      expect(r.body).not.toContain('hunter2');
+      expect(r.body).not.toContain('db.ts');
+      expect(Object.keys(r.json()).sort()).toEqual(['code', 'message']);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('REST mirror: rate limits', () => {
   it('429 with Retry-After once the per-IP sign-in budget is spent', async () => {
     const limited = await startServer({ env: { RATE_LIMIT_AUTH_PER_IP: '2' } });

@@ -254,14 +254,17 @@ export function restErrorBody(payload: string, status: number): RestErrorBody {
   const code =
     typeof body.code === 'string' ? body.code : (CODE_BY_STATUS[status] ?? 'INTERNAL_SERVER_ERROR');
   const issues = Array.isArray(body.issues) ? fieldIssues(body.issues as ZodIssueLike[]) : undefined;
+  const reason =
+    typeof data.reason === 'string' ? data.reason : typeof body.reason === 'string' ? body.reason : undefined;
+  // An unexpected failure (a 500 that no domain error with its own reason raised) never shows its message,
+  // whatever the router's errorFormatter did; 503 and the like keep theirs.
+  const unexpected = status === 500 && (reason === undefined || reason === 'INTERNAL');
   const message =
     issues && issues.length > 0
       ? `Invalid input: ${issues.map((i) => `${i.field || '(input)'}: ${i.message}`).join('; ')}`
-      : typeof body.message === 'string' && status < 500
+      : !unexpected && typeof body.message === 'string' && body.message !== ''
         ? body.message
         : 'Something went wrong on our side.';
-  const reason =
-    typeof data.reason === 'string' ? data.reason : typeof body.reason === 'string' ? body.reason : undefined;
   return {
     code,
     message,
