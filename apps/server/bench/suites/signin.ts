@@ -136,8 +136,9 @@ export default async function signin(): Promise<void> {
     const rate = (name: string) => phases.find((p) => p.name === name)?.result.rps ?? Number.NaN;
     for (const round of ['sign-up (new wallets)', 'sign-in (returning wallets)']) {
       const combined = 1 / (1 / rate(`auth.message, ${round}`) + 1 / rate(`auth.authenticate, ${round}`));
+      const cpuMs = phases.filter((p) => p.name.endsWith(round)).reduce((sum, p) => sum + p.cpu / 1000, 0);
       console.log(
-        `signin: ${round}: ${fmt(combined, 0)} complete sign-ins/s (message + authenticate, server side)`,
+        `signin: ${round}: ${fmt(combined, 0)} complete sign-ins/s (message + authenticate, server side); ${fmt(cpuMs, 1)} ms of server CPU each, so at most ${fmt(1000 / cpuMs, 0)}/s per core`,
       );
     }
     console.log(
