@@ -52,6 +52,9 @@ export const cursorInput = (decode: (raw: string) => unknown) =>
     .refine((s) => decode(s) !== undefined, { message: 'invalid cursor: pass back a nextCursor unchanged' })
     .describe('opaque cursor from a previous page (nextCursor)');
 
-/** Page size; a string over REST (query parameter), a number over tRPC. */
+/**
+ * Page size. A number over tRPC (no coercion: `true` or "0x10" are bad input); over REST the mirror converts a
+ * well-formed numeric query string before the procedure parses it.
+ */
 export const limitInput = (def: number) =>
-  z.coerce.number().int().min(1).max(100).default(def).describe('page size, 1 to 100');
+  z.number().int().min(1).max(100).default(def).describe('page size, 1 to 100');
