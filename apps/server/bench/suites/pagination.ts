@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { createDb, type DbHandle } from '@chatplatform/db';
 import { listChatsForUser, listMessagesForChat } from '@chatplatform/db/queries';
+import { createBenchDatabase } from '../lib/backend';
 
 /**
  * Keyset pagination stays flat as data grows: one page of 50 messages from a chat of 1,000 vs one of
@@ -9,7 +9,6 @@ import { listChatsForUser, listMessagesForChat } from '@chatplatform/db/queries'
  * (BENCH_DATABASE_URL), in a fresh database created and dropped here. Figures are medians of interleaved
  * runs through the same query functions the API calls.
  */
-const ADMIN_URL = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const SMALL_CHAT = 1_000;
 const BIG_CHAT = 1_000_000;
 const FEW_CHATS = 100;
@@ -17,12 +16,6 @@ const MANY_CHATS = 10_000;
 const PAGE = 50;
 const ROUNDS = 300;
 const TARGET = 1.5;
-
-function withDatabase(url: string, db: string): string {
-  const u = new URL(url);
-  u.pathname = `/${db}`;
-  return u.toString();
-}
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -151,13 +144,11 @@ async function planOf(h: DbHandle, sql: string, params: unknown[]): Promise<stri
 
 export default async function pagination(): Promise<void> {
   const started = performance.now();
-  const name = `chatplatform_bench_${randomBytes(4).toString('hex')}`;
-  const admin = createDb({ kind: 'postgres', url: ADMIN_URL, poolSize: 1 });
-  await admin.pool?.query(`create database "${name}"`);
-  const h = createDb({ kind: 'postgres', url: withDatabase(ADMIN_URL, name), poolSize: 2 });
+  const bench = await createBenchDatabase('pagination');
+  const name = bench.name;
+  const h = createDb({ kind: 'postgres', url: bench.url, poolSize: 2 });
   let failed: number | undefined;
   try {
-    await h.migrate();
     console.log(
       `pagination: seeding ${BIG_CHAT.toLocaleString('en')} + ${SMALL_CHAT} messages and ${MANY_CHATS + FEW_CHATS} chats in ${name} ...`,
     );
@@ -266,8 +257,7 @@ export default async function pagination(): Promise<void> {
     );
   } finally {
     await h.close();
-    await admin.pool?.query(`drop database if exists "${name}" with (force)`);
-    await admin.close();
+    await bench.drop();
     console.log(
       `pagination: done in ${((performance.now() - started) / 1000).toFixed(1)} s (database dropped)`,
     );
