@@ -16,7 +16,12 @@ describe.skipIf(!!skipReason)('the web app in Chromium against the real server',
 
   beforeAll(async () => {
     [server, browser] = await Promise.all([
-      startE2EServer({ LIMIT_AI_MESSAGES: String(AI_LIMIT), AI_DEMO_WORD_DELAY_MS: '60' }),
+      startE2EServer({
+        LIMIT_AI_MESSAGES: String(AI_LIMIT),
+        AI_DEMO_WORD_DELAY_MS: '60',
+        // 30 s access tokens (the minimum): the client refreshes them silently while the tests run.
+        JWT_EXPIRE_ACCESS: '30',
+      }),
       launchChromium(),
     ]);
   });
@@ -256,6 +261,16 @@ describe.skipIf(!!skipReason)('the web app in Chromium against the real server',
     await page.getByRole('button', { name: 'Send' }).click();
     await expect.poll(() => page.locator('.msg-ai').last().getAttribute('data-status')).toBe('done');
     await screenshot(page, '14-phone-chat');
+
+    // The session outlives its 30 s access token: the page refreshes it silently and keeps working.
+    const refreshed = page.waitForResponse((r) => r.url().includes('/trpc/auth.refresh'), {
+      timeout: 60_000,
+    });
+    expect((await refreshed).status()).toBe(200);
+    await page.getByRole('button', { name: 'Open menu' }).click();
+    await page.getByRole('link', { name: /Profile/ }).click();
+    await page.getByRole('meter', { name: 'AI messages' }).waitFor();
+    expect(await page.getByRole('heading', { name: 'Sign in with your wallet' }).count()).toBe(0);
     expect(problems).toEqual([]);
     await context.close();
   });

@@ -33,6 +33,12 @@ export function chainName(id: number): string {
   return chains.find((c) => c.id === id)?.name ?? `chain ${id}`;
 }
 
+/** "Base (chain id 8453)", or "chain id 56" for a chain this app has no name for. */
+export function chainLabel(id: number): string {
+  const known = chains.find((c) => c.id === id);
+  return known ? `${known.name} (chain id ${id})` : `chain id ${id}`;
+}
+
 declare module 'wagmi' {
   interface Register {
     config: ReturnType<typeof createWagmiConfig>;

@@ -12,7 +12,7 @@ import {
 import { loadDemoAccount } from '../demoWallet';
 import { describeError } from '../errors';
 import { usePlatform, useTRPC } from '../trpc';
-import { chainName, chains } from '../wagmi';
+import { chainLabel, chainName, chains } from '../wagmi';
 
 /** Which connectors to offer: each EIP-6963 wallet once, the bare window.ethereum one only if nothing announced itself. */
 export function pickWallets(connectors: readonly Connector[], hasWindowEthereum: boolean) {
@@ -180,8 +180,8 @@ export function SignIn() {
             {wrongChain && (
               <div className="alert alert-warn" role="alert">
                 <p>
-                  Your wallet is on {chainName(chainId ?? 0)} (chain id {chainId}), which this server does not
-                  accept. Switch to one of these networks:
+                  Your wallet is on {chainLabel(chainId ?? 0)}, which this server does not accept. Switch to
+                  one of these networks:
                 </p>
                 <div className="chip-row">
                   {chains
