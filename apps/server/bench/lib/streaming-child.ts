@@ -1,0 +1,113 @@
+/**
+ * The server process of the streaming benchmark (forked by suites/streaming.ts): the real buildApp() with
+ * the AI provider pointed at the parent's fake OpenAI-compatible server. It counts, at the client libraries,
+ * every PostgreSQL statement (writes: INSERT/UPDATE/DELETE) and every Redis command it sends, and reports
+ * them with its RSS on request.
+ */
+import { randomBytes } from 'node:crypto';
+import { createEphemeralKeys } from '@chatplatform/api';
+import { createDb } from '@chatplatform/db';
+import { Redis } from 'ioredis';
+import { buildApp } from '../../src/app';
+import { loadConfig } from '../../src/env';
+
+export type StreamingParent =
+  | { kind: 'start'; databaseUrl: string; redisUrl?: string; env: Record<string, string> }
+  | { kind: 'stats'; id: number; gc?: boolean }
+  | { kind: 'stop' };
+
+export interface StreamingStats {
+  pgStatements: number;
+  pgWrites: number;
+  pgTransactions: number;
+  redisCommands: number;
+  rss: number;
+}
+
+export type StreamingChild =
+  | { kind: 'ready'; url: string; backend: string }
+  | { kind: 'stats'; id: number; stats: StreamingStats }
+  | { kind: 'error'; message: string };
+
+const send = (m: StreamingChild) => process.send?.(m);
+const counts = { pgStatements: 0, pgWrites: 0, pgTransactions: 0, redisCommands: 0 };
+
+type Queryable = { query: (...args: never[]) => unknown };
+
+function countClient(client: Queryable): void {
+  const original = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+    const first = args[0];
+    const text = typeof first === 'string' ? first : ((first as { text?: string })?.text ?? '');
+    const verb = text.trimStart().slice(0, 6).toLowerCase();
+    counts.pgStatements++;
+    if (verb === 'insert' || verb === 'update' || verb === 'delete') counts.pgWrites++;
+    if (verb === 'commit') counts.pgTransactions++;
+    return original(...args);
+  };
+}
+
+let stop: (() => Promise<void>) | undefined;
+
+process.on('message', async (m: StreamingParent) => {
+  try {
+    if (m.kind === 'start') {
+      const db = createDb({ kind: 'postgres', url: m.databaseUrl, poolSize: 20 });
+      db.pool?.on('connect', (c) => countClient(c as unknown as Queryable));
+      const redis = m.redisUrl
+        ? new Redis(m.redisUrl, {
+            keyPrefix: `bench:${randomBytes(4).toString('hex')}:`,
+            maxRetriesPerRequest: 2,
+            enableAutoPipelining: true,
+          })
+        : undefined;
+      if (redis) {
+        const original = redis.sendCommand.bind(redis);
+        redis.sendCommand = ((...args: Parameters<typeof original>) => {
+          counts.redisCommands++;
+          return original(...args);
+        }) as typeof redis.sendCommand;
+      }
+      const config = loadConfig({
+        LOG_LEVEL: 'silent',
+        ENVIRONMENT: 'production',
+        DATABASE_URL: m.databaseUrl,
+        RATE_LIMIT_AUTH_PER_IP: '100000000',
+        RATE_LIMIT_USER: '100000000',
+        CORS_ORIGINS: 'http://localhost',
+        ...m.env,
+      });
+      const app = await buildApp(config, {
+        db,
+        ...(redis ? { redis } : {}),
+        keys: await createEphemeralKeys(),
+      });
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      const address = app.server.address();
+      if (!address || typeof address === 'string') throw new Error('no address');
+      stop = async () => {
+        await app.close();
+        redis?.disconnect();
+        await db.close();
+      };
+      send({
+        kind: 'ready',
+        url: `http://127.0.0.1:${address.port}`,
+        backend: redis ? 'postgres+redis' : 'postgres+memory',
+      });
+    } else if (m.kind === 'stats') {
+      if (m.gc) {
+        const gc = (globalThis as { gc?: () => void }).gc;
+        gc?.();
+        await new Promise((r) => setTimeout(r, 50));
+        gc?.();
+      }
+      send({ kind: 'stats', id: m.id, stats: { ...counts, rss: process.memoryUsage().rss } });
+    } else if (m.kind === 'stop') {
+      await stop?.();
+      process.exit(0);
+    }
+  } catch (err) {
+    send({ kind: 'error', message: (err as Error).stack ?? String(err) });
+  }
+});

@@ -1,0 +1,247 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { startFakeOpenAI } from '@chatplatform/testing/fake-openai';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { type Client, clientFor } from '../../test/ai-client';
+import { createBenchDatabase, probeRedis } from '../lib/backend';
+import { benchEnv } from '../lib/env';
+import { fmt, printTable } from '../lib/report';
+import { signIn } from '../lib/signin';
+import type { StreamingChild, StreamingParent, StreamingStats } from '../lib/streaming-child';
+
+/**
+ * Streamed AI replies against the fake OpenAI-compatible provider (real HTTP + SSE on loopback) with a fixed
+ * first-token delay, at 1, 50 and 200 concurrent streams, through the real @trpc/client SSE link:
+ * - time to first token added by the platform: the client's first delta minus the moment the provider wrote
+ *   its first token (both clocks are this process: the fake provider runs here, the server in a child);
+ * - PostgreSQL statements/writes and Redis commands per assistant message, counted in the server process at
+ *   the client libraries (target: no per-token database write);
+ * - server RSS growth per 1,000 open idle subscriptions (after GC; target at most 50 MB).
+ */
+const LEVELS = [1, 50, 200];
+const USERS = 10;
+const FIRST_TOKEN_MS = 1000;
+const TOKENS = 30;
+const INTER_TOKEN_MS = 20;
+const IDLE_SUBS = 1000;
+const IDLE_REPLIES = 5;
+
+const quantile = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(s.length * q))] ?? Number.NaN;
+};
+
+function startChild(spec: Extract<StreamingParent, { kind: 'start' }>) {
+  const child: ChildProcess = fork(fileURLToPath(new URL('../lib/streaming-child.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx', '--expose-gc'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let nextId = 0;
+  const waiters = new Map<number, (s: StreamingStats) => void>();
+  child.on('message', (m: StreamingChild) => {
+    if (m.kind === 'stats') waiters.get(m.id)?.(m.stats);
+    if (m.kind === 'error') console.error(`streaming server: ${m.message}`);
+  });
+  const ready = new Promise<{ url: string; backend: string }>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`streaming server exited with ${code}`)));
+    child.on('message', (m: StreamingChild) => {
+      if (m.kind === 'ready') resolve(m);
+      if (m.kind === 'error') reject(new Error(m.message));
+    });
+    child.send(spec);
+  });
+  return {
+    ready,
+    stats(gc = false): Promise<StreamingStats> {
+      const id = nextId++;
+      return new Promise((resolve) => {
+        waiters.set(id, resolve);
+        child.send({ kind: 'stats', id, gc } satisfies StreamingParent);
+      });
+    },
+    stop(): Promise<void> {
+      return new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        child.once('exit', () => {
+          clearTimeout(t);
+          resolve();
+        });
+        child.send({ kind: 'stop' } satisfies StreamingParent);
+      });
+    },
+  };
+}
+
+/**
+ * Sends, subscribes at once, and resolves with: how long the send took, when the server acknowledged the
+ * subscription (SSE connected), and when the first delta and the end arrived.
+ */
+async function oneReply(client: Client, chatId: string, marker: string) {
+  const t0 = performance.now();
+  const sent = await client.message.send.mutate({ chatId, content: marker });
+  const sendMs = performance.now() - t0;
+  return new Promise<{ sendMs: number; startedAt: number; firstDeltaAt: number; ok: boolean }>((resolve) => {
+    let firstDeltaAt = Number.NaN;
+    let startedAt = Number.NaN;
+    const sub = client.message.stream.subscribe(
+      { messageId: sent.assistantMessage.id },
+      {
+        onStarted() {
+          startedAt = performance.now();
+        },
+        onData(d) {
+          if (d.data.type === 'delta' && Number.isNaN(firstDeltaAt)) firstDeltaAt = performance.now();
+          if (d.data.type !== 'delta') {
+            sub.unsubscribe();
+            resolve({ sendMs, startedAt, firstDeltaAt, ok: d.data.type === 'done' });
+          }
+        },
+        onError() {
+          resolve({ sendMs, startedAt, firstDeltaAt, ok: false });
+        },
+      },
+    );
+  });
+}
+
+export default async function streaming(): Promise<void> {
+  const reply = Array.from({ length: TOKENS }, (_, i) => `tok${i}`).join(' ');
+  const fake = await startFakeOpenAI({
+    reply,
+    firstTokenDelayMs: FIRST_TOKEN_MS,
+    interTokenDelayMs: INTER_TOKEN_MS,
+  });
+  fake.setBehavior('idle', { firstTokenDelayMs: 600_000 });
+  const db = await createBenchDatabase('streaming');
+  const redisUrl = await probeRedis();
+  if (!redisUrl)
+    console.log(`streaming: Redis at ${benchEnv.BENCH_REDIS_URL} not reachable: using in-process ports`);
+  const server = startChild({
+    kind: 'start',
+    databaseUrl: db.url,
+    ...(redisUrl ? { redisUrl } : {}),
+    env: {
+      AI_BASE_URL: fake.baseURL,
+      AI_MODELS: 'bench,idle',
+      AI_DEFAULT_MODEL: 'openai/bench',
+      AI_MAX_CONCURRENT_PER_USER: '1000',
+      AI_FIRST_TOKEN_TIMEOUT_MS: '900000',
+      AI_TOTAL_TIMEOUT_MS: '900000',
+      LIMIT_AI_MESSAGES: '1000000',
+      LIMIT_API_CALLS: '1000000',
+    },
+  });
+  try {
+    const { url, backend } = await server.ready;
+    console.log(
+      `backend ${backend}; provider: first token after ${FIRST_TOKEN_MS} ms, ${TOKENS} tokens ${INTER_TOKEN_MS} ms apart; coalescing window 30 ms`,
+    );
+    const clients: Client[] = [];
+    for (let i = 0; i < USERS; i++) {
+      const s = await signIn(url, privateKeyToAccount(generatePrivateKey()));
+      clients.push(clientFor(url, s.accessToken));
+    }
+    const pick = (i: number) => clients[i % USERS] as Client;
+
+    const rows: string[][] = [];
+    for (const c of LEVELS) {
+      const chats = await Promise.all(Array.from({ length: c }, (_, i) => pick(i).chat.create.mutate({})));
+      const before = await server.stats();
+      const markers = chats.map((_, i) => `bench ${c} ${i} ${Math.random().toString(36).slice(2)}`);
+      const results = await Promise.all(chats.map((chat, i) => oneReply(pick(i), chat.id, markers[i] ?? '')));
+      await new Promise((r) => setTimeout(r, 200));
+      const after = await server.stats();
+      const added: number[] = [];
+      const sends = results.map((r) => r.sendMs);
+      let late = 0;
+      let failed = 0;
+      results.forEach((r, i) => {
+        const req = fake.requests.find((q) => JSON.stringify(q.messages).includes(markers[i] ?? '\u0000'));
+        if (!r.ok || req?.firstTokenAt === undefined) return void failed++;
+        // A subscription connected after the provider's first token measures the send storm, not streaming.
+        if (!(r.startedAt <= req.firstTokenAt)) return void late++;
+        added.push(r.firstDeltaAt - req.firstTokenAt);
+      });
+      const per = (k: keyof StreamingStats) => fmt((after[k] - before[k]) / c, 1);
+      rows.push([
+        String(c),
+        fmt(quantile(added, 0.5), 1),
+        fmt(quantile(added, 0.99), 1),
+        `${fmt(quantile(sends, 0.5), 0)} / ${fmt(quantile(sends, 0.99), 0)}`,
+        per('pgWrites'),
+        per('pgStatements'),
+        per('pgTransactions'),
+        per('redisCommands'),
+        `${added.length}/${c}${late ? `, ${late} late` : ''}${failed ? `, ${failed} failed` : ''}`,
+      ]);
+    }
+    console.log(
+      '\nPer assistant message (send + generation + one subscriber), counted in the server process:',
+    );
+    printTable(
+      [
+        'streams',
+        'added TTFT p50 ms',
+        'p99 ms',
+        'send p50 / p99 ms',
+        'PG writes/msg',
+        'PG statements/msg',
+        'PG commits/msg',
+        'Redis cmds/msg',
+        'measured',
+      ],
+      rows,
+    );
+    console.log(
+      'targets: added TTFT p50 <= 5 ms and p99 <= 25 ms at 200 streams; PG writes per message independent of its length',
+    );
+
+    // Memory: idle subscriptions on replies whose provider has not sent a token yet.
+    const idleAgent = await pick(0).agent.create.mutate({ name: 'idle', model: 'openai/idle' });
+    const idleReplies: string[] = [];
+    for (let i = 0; i < IDLE_REPLIES; i++) {
+      const chat = await pick(0).chat.create.mutate({ agentId: idleAgent.id });
+      const sent = await pick(0).message.send.mutate({ chatId: chat.id, content: `idle ${i}` });
+      idleReplies.push(sent.assistantMessage.id);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    const rss0 = (await server.stats(true)).rss;
+    let started = 0;
+    const subs: Array<{ unsubscribe(): void }> = [];
+    await new Promise<void>((resolve) => {
+      const deadline = setTimeout(resolve, 60_000);
+      for (let i = 0; i < IDLE_SUBS; i++) {
+        const messageId = idleReplies[i % IDLE_REPLIES] ?? '';
+        subs.push(
+          pick(0).message.stream.subscribe(
+            { messageId },
+            {
+              onStarted() {
+                started++;
+                if (started === IDLE_SUBS) {
+                  clearTimeout(deadline);
+                  resolve();
+                }
+              },
+              onData() {},
+            },
+          ),
+        );
+      }
+    });
+    await new Promise((r) => setTimeout(r, 1000));
+    const rss1 = (await server.stats(true)).rss;
+    const growth = ((rss1 - rss0) / 1024 / 1024) * (1000 / Math.max(1, started));
+    console.log(
+      `\nIdle subscriptions: ${started}/${IDLE_SUBS} open on ${IDLE_REPLIES} streaming replies; server RSS ${fmt(rss0 / 1048576, 1)} -> ${fmt(rss1 / 1048576, 1)} MB: ${fmt(growth, 1)} MB per 1,000 (target <= 50 MB)`,
+    );
+    for (const s of subs) s.unsubscribe();
+    for (const id of idleReplies) await pick(0).message.stop.mutate({ messageId: id });
+  } finally {
+    await server.stop();
+    await db.drop();
+    await fake.close();
+  }
+}
