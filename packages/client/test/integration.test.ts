@@ -1,6 +1,6 @@
 import type { AppRouter } from '@chatplatform/api';
 import { newWallet } from '@chatplatform/testing/wallet';
-import { createTRPCClient } from '@trpc/client';
+import { createTRPCClient, type TRPCClient } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AuthSession,
@@ -37,6 +37,26 @@ function countingFetch() {
     return fetch(input, init);
   };
   return { f, counts, headers };
+}
+
+/** Follows message.stream to its closing event; returns the concatenated deltas. */
+function collectStream(client: TRPCClient<AppRouter>, messageId: string) {
+  return new Promise<{ text: string; closing: string }>((resolve, reject) => {
+    let text = '';
+    const sub = client.message.stream.subscribe(
+      { messageId },
+      {
+        onData: ({ data }) => {
+          if (data.type === 'delta') text += data.text;
+          else {
+            sub.unsubscribe();
+            resolve({ text, closing: data.type });
+          }
+        },
+        onError: reject,
+      },
+    );
+  });
 }
 
 function walletSigner(wallet = newWallet()) {
@@ -128,6 +148,51 @@ describe('@chatplatform/client against the real server', () => {
       data: { code: 'UNAUTHORIZED', reason: 'SESSION_REVOKED' },
     });
     await expect(client.user.profile.query()).rejects.toMatchObject({ data: { code: 'UNAUTHORIZED' } });
+  });
+
+  it('streams a reply over SSE with the Authorization header, and the deltas add up to the stored text', async () => {
+    const sse: string[] = [];
+    const f: typeof fetch = (input, init) => {
+      const url = String(input instanceof Request ? input.url : input);
+      if (url.includes('message.stream')) sse.push(new Headers(init?.headers).get('authorization') ?? '');
+      return fetch(input, init);
+    };
+    const { client, session } = createChatPlatform({ url: trpcUrl, storage: memoryStorage(), fetch: f });
+    await signInWithWallet(client, session, walletSigner());
+    const chat = await client.chat.create.mutate({});
+    const { assistantMessage } = await client.message.send.mutate({ chatId: chat.id, content: 'Hi there' });
+    const { text, closing } = await collectStream(client, assistantMessage.id);
+    expect(closing).toBe('done');
+    const stored = await client.message.byId.query({ id: assistantMessage.id });
+    expect(stored.status).toBe('done');
+    expect(text).toBe(stored.content);
+    expect(sse.length).toBeGreaterThan(0);
+    for (const h of sse) expect(h).toBe(`Bearer ${session.current?.accessToken}`);
+    session.dispose();
+  });
+
+  it('re-opens a stream the server refused for a bad access token, after one refresh', async () => {
+    const counter = countingFetch();
+    const { client, session } = createChatPlatform({
+      url: trpcUrl,
+      storage: memoryStorage(),
+      fetch: counter.f,
+    });
+    await signInWithWallet(client, session, walletSigner());
+    const chat = await client.chat.create.mutate({});
+    const { assistantMessage } = await client.message.send.mutate({ chatId: chat.id, content: 'Again' });
+    const good = session.current;
+    if (!good) throw new Error('not signed in');
+    session.setTokens({
+      accessToken: `${good.accessToken}x`,
+      refreshToken: good.refreshToken,
+      expiresIn: 900,
+    });
+    const { text, closing } = await collectStream(client, assistantMessage.id);
+    expect(closing).toBe('done');
+    expect(text).toBe((await client.message.byId.query({ id: assistantMessage.id })).content);
+    expect(counter.counts.get('auth.refresh')).toBe(1);
+    session.dispose();
   });
 
   it('never puts a token in a URL', async () => {
