@@ -262,6 +262,39 @@ describe.skipIf(!!skipReason)('the web app in Chromium against the real server',
     await expect.poll(() => page.locator('.msg-ai').last().getAttribute('data-status')).toBe('done');
     await screenshot(page, '14-phone-chat');
 
+    // A long history loads a page at a time as you scroll up.
+    const token = await page.evaluate(
+      () =>
+        (JSON.parse(localStorage.getItem('chatplatform.session') ?? '{}') as { accessToken?: string })
+          .accessToken,
+    );
+    const call = async (path: string, body: unknown) => {
+      const r = await fetch(`${server.url}/trpc/${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify(body),
+      });
+      const j = (await r.json()) as { result?: { data: { id: string } } };
+      if (!j.result) throw new Error(`${path} failed: ${JSON.stringify(j)}`);
+      return j.result.data;
+    };
+    const long = await call('chat.create', { title: 'Long history' });
+    for (let i = 1; i <= 45; i++) {
+      await call('message.create', { chatId: long.id, content: `Note ${String(i).padStart(2, '0')}` });
+    }
+    await page.goto(`${server.url}/chats/${long.id}`);
+    await page.locator('.msg-user', { hasText: 'Note 45' }).waitFor();
+    expect(await page.locator('.msg-user', { hasText: 'Note 01' }).count()).toBe(0);
+    await expect
+      .poll(async () => {
+        await page.locator('.messages').evaluate((el) => {
+          el.scrollTop = 0;
+        });
+        return page.locator('.msg-user', { hasText: 'Note 01' }).count();
+      })
+      .toBe(1);
+    expect(await page.locator('.msg-user').count()).toBe(45);
+
     // The session outlives its 30 s access token: the page refreshes it silently and keeps working.
     const refreshed = page.waitForResponse((r) => r.url().includes('/trpc/auth.refresh'), {
       timeout: 60_000,
