@@ -22,6 +22,8 @@ export interface StreamingStats {
   pgTransactions: number;
   redisCommands: number;
   rss: number;
+  /** CPU time (user + system) the server process has used, microseconds. */
+  cpuMicros: number;
 }
 
 export type StreamingChild =
@@ -48,6 +50,11 @@ function countClient(client: Queryable): void {
 }
 
 let stop: (() => Promise<void>) | undefined;
+
+const cpu = () => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
 
 process.on('message', async (m: StreamingParent) => {
   try {
@@ -102,7 +109,11 @@ process.on('message', async (m: StreamingParent) => {
         await new Promise((r) => setTimeout(r, 50));
         gc?.();
       }
-      send({ kind: 'stats', id: m.id, stats: { ...counts, rss: process.memoryUsage().rss } });
+      send({
+        kind: 'stats',
+        id: m.id,
+        stats: { ...counts, rss: process.memoryUsage().rss, cpuMicros: cpu() },
+      });
     } else if (m.kind === 'stop') {
       await stop?.();
       process.exit(0);

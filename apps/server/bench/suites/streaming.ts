@@ -157,13 +157,19 @@ export default async function streaming(): Promise<void> {
       const sends = results.map((r) => r.sendMs);
       let late = 0;
       let failed = 0;
-      results.forEach((r, i) => {
+      for (const [i, r] of results.entries()) {
         const req = fake.requests.find((q) => JSON.stringify(q.messages).includes(markers[i] ?? '\u0000'));
-        if (!r.ok || req?.firstTokenAt === undefined) return void failed++;
+        if (!r.ok || req?.firstTokenAt === undefined) {
+          failed++;
+          continue;
+        }
         // A subscription connected after the provider's first token measures the send storm, not streaming.
-        if (!(r.startedAt <= req.firstTokenAt)) return void late++;
+        if (!(r.startedAt <= req.firstTokenAt)) {
+          late++;
+          continue;
+        }
         added.push(r.firstDeltaAt - req.firstTokenAt);
-      });
+      }
       const per = (k: keyof StreamingStats) => fmt((after[k] - before[k]) / c, 1);
       rows.push([
         String(c),
@@ -174,6 +180,7 @@ export default async function streaming(): Promise<void> {
         per('pgStatements'),
         per('pgTransactions'),
         per('redisCommands'),
+        fmt((after.cpuMicros - before.cpuMicros) / 1000 / c, 1),
         `${added.length}/${c}${late ? `, ${late} late` : ''}${failed ? `, ${failed} failed` : ''}`,
       ]);
     }
@@ -190,6 +197,7 @@ export default async function streaming(): Promise<void> {
         'PG statements/msg',
         'PG commits/msg',
         'Redis cmds/msg',
+        'server CPU ms/msg',
         'measured',
       ],
       rows,
