@@ -90,12 +90,18 @@ export class RedisEventLog implements EventLog {
     this.redis = redis as AppendingRedis;
   }
 
-  private ensureListening(): void {
+  private active = false;
+
+  private ensureListening(): Promise<unknown> {
     this.listening ??= this.pubsub
       .subscribe(EVENTS_CHANNEL, (key) => this.watchers.notify(key))
+      .then(() => {
+        this.active = true;
+      })
       .catch(() => {
         this.listening = undefined;
       });
+    return this.listening;
   }
 
   async append(key: string, data: string, ttlSeconds: number): Promise<string> {
@@ -120,8 +126,22 @@ export class RedisEventLog implements EventLog {
   }
 
   watch(key: string): LogWatch {
-    this.ensureListening();
-    return this.watchers.watch(key);
+    const w = this.watchers.watch(key);
+    if (this.active) return w;
+    // Until this instance's subscription is active, appends are not announced to it: the first next() waits
+    // for the subscription and then returns at once, so the caller reads again and misses nothing.
+    const ready = this.ensureListening();
+    let first = true;
+    return {
+      next: async (timeoutMs) => {
+        if (!first) return w.next(timeoutMs);
+        first = false;
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([ready, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+        clearTimeout(timer);
+      },
+      close: () => w.close(),
+    };
   }
 
   /** Resolves once this instance receives append notifications (tests and startup wait for it). */
