@@ -18,7 +18,7 @@ export default defineConfig({
     sourcemap: true,
     // The server's CSP allows only same-origin scripts: no inline module preload polyfill.
     modulePreload: { polyfill: false },
-    // wagmi + viem are most of the 640 kB; one chunk keeps the first load to two requests.
+    // wagmi + viem are most of the 650 kB; one chunk keeps the first load to two requests.
     chunkSizeWarningLimit: 700,
   },
 });
