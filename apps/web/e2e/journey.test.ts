@@ -166,6 +166,7 @@ describe.skipIf(!!skipReason)('the web app in Chromium against the real server',
     await chats.getByRole('link', { name: /Trip plans/ }).click();
     await composer.fill('One more');
     await composer.press('Enter');
+    await expect.poll(() => page.locator('.msg-ai').count()).toBe(4);
     await expect.poll(() => page.locator('.msg-ai').last().getAttribute('data-status')).toBe('done');
     await page.getByText(`You have used all ${AI_LIMIT} of your AI messages.`).waitFor();
     expect(await composer.isDisabled()).toBe(true);

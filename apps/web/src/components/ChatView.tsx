@@ -44,6 +44,8 @@ export function ChatView({ chatId }: { chatId: string }) {
   const supersededParents = new Map<string, string>();
   for (const m of messages) if (m.role === 'AI' && m.parentId) supersededParents.set(m.parentId, m.id);
 
+  const quotaOut = actions.quotaExceeded || limits.data?.aiMessages.remaining === 0;
+
   const older = useOnVisible<HTMLDivElement>(() => {
     if (history.hasNextPage && !history.isFetchingNextPage) {
       heightBeforeOlder.current = scroller.current?.scrollHeight ?? null;
@@ -72,8 +74,6 @@ export function ChatView({ chatId }: { chatId: string }) {
     if (!el) return;
     stickToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
   };
-
-  const quotaOut = actions.quotaExceeded || limits.data?.aiMessages.remaining === 0;
 
   if (chat.isError) {
     return (
@@ -133,7 +133,11 @@ export function ChatView({ chatId }: { chatId: string }) {
                 message={m}
                 superseded={m.role === 'AI' && !!m.parentId && supersededParents.get(m.parentId) !== m.id}
                 canRegenerate={
-                  actions.canRegenerate && m.id === lastAi?.id && m.status !== 'streaming' && !streamingMsg
+                  actions.canRegenerate &&
+                  !quotaOut &&
+                  m.id === lastAi?.id &&
+                  m.status !== 'streaming' &&
+                  !streamingMsg
                 }
                 onRegenerate={() => void actions.regenerate(m.id)}
                 onStreamEnd={(text) => {
