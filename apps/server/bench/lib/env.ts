@@ -9,9 +9,9 @@ const schema = z.object({
   BENCH_DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/postgres'),
   BENCH_REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
   /** Seconds of measured load per variant and round (each variant is warmed up once, 1 s, first). */
-  BENCH_DURATION: num(1.5),
+  BENCH_DURATION: num(1),
   /** Rounds over all variants, interleaved; ratios are taken within a round, then summarised. */
-  BENCH_ROUNDS: z.coerce.number().int().min(1).max(50).default(3),
+  BENCH_ROUNDS: z.coerce.number().int().min(1).max(50).default(5),
   BENCH_CONNECTIONS: z.coerce.number().int().min(1).max(1000).default(50),
   /** Wallets per sign-in phase. */
   BENCH_SIGNINS: z.coerce.number().int().min(10).max(100_000).default(300),

@@ -185,9 +185,6 @@ process.on('message', async (m: ParentMessage) => {
     } else if (m.kind === 'tokenCache') {
       server?.tokenCache(m.app, m.on);
       send({ kind: 'ack', id: m.id });
-    } else if (m.kind === 'gc') {
-      (globalThis as { gc?: () => void }).gc?.();
-      send({ kind: 'ack', id: m.id });
     } else if (m.kind === 'cpu') {
       const u = process.cpuUsage();
       send({ kind: 'ack', id: m.id, cpuMicros: u.user + u.system });

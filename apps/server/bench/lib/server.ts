@@ -16,7 +16,6 @@ export type ParentMessage =
   | { kind: 'start'; spec: ServerSpec }
   | { kind: 'tokenCache'; app: string; on: boolean; id: number }
   | { kind: 'cpu'; id: number }
-  | { kind: 'gc'; id: number }
   | { kind: 'stop' };
 
 export type ChildMessage =
@@ -32,8 +31,6 @@ export interface BenchServer {
   tokenCache(app: string, on: boolean): Promise<void>;
   /** CPU time (user + system, microseconds) the server process has used so far. */
   cpuMicros(): Promise<number>;
-  /** A full garbage collection in the server, so that one variant's garbage is not collected on the next one's time. */
-  gc(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -43,7 +40,7 @@ export interface BenchServer {
  */
 export async function startBenchServer(spec: ServerSpec): Promise<BenchServer> {
   const child: ChildProcess = fork(fileURLToPath(new URL('./server-child.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx', '--expose-gc'],
+    execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let nextId = 0;
@@ -78,9 +75,6 @@ export async function startBenchServer(spec: ServerSpec): Promise<BenchServer> {
     },
     cpuMicros() {
       return request({ kind: 'cpu', id: nextId++ });
-    },
-    gc() {
-      return request({ kind: 'gc', id: nextId++ }).then(() => undefined);
     },
     stop() {
       return new Promise<void>((resolve) => {

@@ -12,8 +12,9 @@ import { signIn } from '../lib/signin';
  * same server process reading the same row through the same pg pool. The reference is a bare route that
  * verifies the access token (the same TokenService, no cache) and reads the row, as a hand-written
  * endpoint would. All variants run in every round, in short interleaved slices, so that the machine's
- * drifting load hits them alike, each after a full GC in the server so that no variant pays for the garbage of
- * the one before; ratios are taken within a round. Besides requests/s and p99 it reports
+ * drifting load hits them alike; ratios are taken within a round. (Forcing a full GC in the server before each
+ * slice made every variant dearer, the tRPC ones most: V8 then flushes and recompiles code. It is not done.)
+ * Besides requests/s and p99 it reports
  * the server process's CPU time per request, which a busy machine disturbs far less than throughput.
  */
 const TARGET = 0.5;
@@ -126,7 +127,6 @@ export default async function read(): Promise<void> {
       const order = variants.map((_, i) => variants[(i + round * 3) % variants.length] as Variant);
       for (const v of order) {
         await server.tokenCache(v.app, v.tokenCache);
-        await server.gc();
         const cpuBefore = await server.cpuMicros();
         const r = await load({ ...optsOf(v), duration: benchEnv.BENCH_DURATION });
         const cpu = (await server.cpuMicros()) - cpuBefore;
