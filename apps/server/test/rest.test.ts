@@ -196,6 +196,13 @@ describe('REST mirror: errors are JSON { code, message } with the matching statu
     expect(after.body).toEqual(before.body);
   });
 
+  it('415 telling what to send for a POST with neither body nor content type', async () => {
+    const r = await rest(s, 'POST', '/auth/logout-all', { token: u.accessToken });
+    expect(r.status).toBe(415);
+    expect(expectErrorShape(r.body).message).toContain('Content-Type: application/json');
+    expect((await rest(s, 'GET', '/user/profile', { token: u.accessToken })).status).toBe(200);
+  });
+
   it('415 for a body without a content type', async () => {
     const r = await fetch(`${s.url}/api/auth/refresh`, { method: 'POST', body: new Uint8Array([123, 125]) });
     // fetch labels a byte body with no content type; fastify and the guard both refuse it.

@@ -260,11 +260,13 @@ export function restErrorBody(payload: string, status: number): RestErrorBody {
   // whatever the router's errorFormatter did; 503 and the like keep theirs.
   const unexpected = status === 500 && (reason === undefined || reason === 'INTERNAL');
   const message =
-    issues && issues.length > 0
-      ? `Invalid input: ${issues.map((i) => `${i.field || '(input)'}: ${i.message}`).join('; ')}`
-      : !unexpected && typeof body.message === 'string' && body.message !== ''
-        ? body.message
-        : 'Something went wrong on our side.';
+    code === 'UNSUPPORTED_MEDIA_TYPE'
+      ? 'Requests that send or change data must use Content-Type: application/json (an empty body is fine).'
+      : issues && issues.length > 0
+        ? `Invalid input: ${issues.map((i) => `${i.field || '(input)'}: ${i.message}`).join('; ')}`
+        : !unexpected && typeof body.message === 'string' && body.message !== ''
+          ? body.message
+          : 'Something went wrong on our side.';
   return {
     code,
     message,
