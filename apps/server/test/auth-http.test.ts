@@ -8,6 +8,10 @@ beforeAll(async () => {
 });
 afterAll(async () => s?.close());
 
+interface TrpcErrorBody {
+  error: { message: string; data: { reason: string; zodError: { fieldErrors: Record<string, unknown> } } };
+}
+
 const post = (url: string, body: string, headers: Record<string, string>) =>
   fetch(url, { method: 'POST', body, headers });
 
@@ -60,7 +64,7 @@ describe('bad input over HTTP', () => {
     const input = encodeURIComponent(JSON.stringify({ address: newWallet().address, chainId: 'abc' }));
     const res = await fetch(`${s.url}/trpc/auth.message?input=${input}`);
     expect(res.status).toBe(400);
-    const body = await res.json();
+    const body = (await res.json()) as TrpcErrorBody;
     expect(body.error.message).toContain('chainId');
     expect(body.error.data.zodError.fieldErrors.chainId).toBeDefined();
     expect(JSON.stringify(body)).not.toContain('node_modules');
@@ -79,7 +83,7 @@ describe('rate limits over HTTP', () => {
         statuses.push(res.status);
         if (res.status === 429) {
           retryAfter = res.headers.get('retry-after');
-          expect((await res.json()).error.data.reason).toBe('RATE_LIMITED');
+          expect(((await res.json()) as TrpcErrorBody).error.data.reason).toBe('RATE_LIMITED');
         }
       }
       expect(statuses).toEqual([200, 200, 429]);
@@ -96,10 +100,12 @@ describe('operational endpoints', () => {
     expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
     const ready = await fetch(`${s.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect((await ready.json()).status).toBe('ready');
-    const jwks = await (await fetch(`${s.url}/.well-known/jwks.json`)).json();
+    expect(((await ready.json()) as { status: string }).status).toBe('ready');
+    const jwks = (await (await fetch(`${s.url}/.well-known/jwks.json`)).json()) as {
+      keys: Record<string, unknown>[];
+    };
     expect(jwks.keys[0]).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig' });
-    expect(jwks.keys[0].d).toBeUndefined();
+    expect(jwks.keys[0]?.d).toBeUndefined();
     const metrics = await (await fetch(`${s.url}/metrics`)).text();
     expect(metrics).toMatch(/auth_sign_ins_total\{new_user="true"\} [1-9]/);
     expect(metrics).toContain(

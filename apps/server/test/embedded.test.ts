@@ -8,14 +8,17 @@ import { loadConfig } from '../src/env';
 
 async function signIn(url: string, wallet: ReturnType<typeof newWallet>) {
   const q = encodeURIComponent(JSON.stringify({ address: wallet.address, chainId: 1 }));
-  const { result } = await (await fetch(`${url}/trpc/auth.message?input=${q}`)).json();
+  const { result } = (await (await fetch(`${url}/trpc/auth.message?input=${q}`)).json()) as {
+    result: { data: { message: string } };
+  };
   const signature = await wallet.signMessage({ message: result.data.message });
   const res = await fetch(`${url}/trpc/auth.authenticate`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ message: result.data.message, signature }),
   });
-  return (await res.json()).result.data as { isNewUser: boolean; user: { id: string } };
+  return ((await res.json()) as { result: { data: { isNewUser: boolean; user: { id: string } } } }).result
+    .data;
 }
 
 describe('embedded defaults', () => {
@@ -32,7 +35,7 @@ describe('embedded defaults', () => {
     const url1 = `http://127.0.0.1:${(first.server.address() as { port: number }).port}`;
     const a = await signIn(url1, wallet);
     expect(a.isNewUser).toBe(true);
-    const ready = await (await fetch(`${url1}/readyz`)).json();
+    const ready = (await (await fetch(`${url1}/readyz`)).json()) as { checks: Record<string, string> };
     expect(ready.checks).toEqual({ 'database:pglite': 'ok', 'store:memory': 'ok' });
     await first.close();
     expect(statSync(path.join(dir, 'keys', 'private.pem')).mode & 0o777).toBe(0o600);

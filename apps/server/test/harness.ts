@@ -51,18 +51,20 @@ export async function startServer(
     config,
     async signIn(wallet: PrivateKeyAccount = newWallet(), chainId = 1) {
       const q = encodeURIComponent(JSON.stringify({ address: wallet.address, chainId }));
-      const m = await fetch(`${url}/trpc/auth.message?input=${q}`).then((r) => r.json());
+      const m = (await fetch(`${url}/trpc/auth.message?input=${q}`).then((r) => r.json())) as {
+        result: { data: { message: string } };
+      };
       const message: string = m.result.data.message;
       const signature = await wallet.signMessage({ message });
       const a = await fetch(`${url}/trpc/auth.authenticate`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ message, signature }),
-      }).then((r) => r.json());
+      }).then((r) => r.json() as Promise<{ result?: { data: SignInResult } }>);
       if (!a.result) throw new Error(`sign-in failed: ${JSON.stringify(a)}`);
       return {
         wallet,
-        ...(a.result.data as { accessToken: string; refreshToken: string; user: { id: string } }),
+        ...a.result.data,
       };
     },
     async close() {
@@ -73,6 +75,12 @@ export async function startServer(
       }
     },
   };
+}
+
+interface SignInResult {
+  accessToken: string;
+  refreshToken: string;
+  user: { id: string };
 }
 
 export interface TestServer {
