@@ -164,16 +164,19 @@ describe('auth.authenticate', () => {
     ['empty message', { message: '' }],
     ['1 MB message', { message: 'a'.repeat(1024 * 1024) }],
     ['malformed message', { message: 'hello, I am not SIWE' }],
-  ] as [string, { message?: string; signature?: string }][])('answers BAD_REQUEST to a %s', async (_what, patch) => {
-    const s = await issueAndSign();
-    const input = { message: s.message, signature: s.signature as string, ...patch };
-    const f = await failure(h.caller().auth.authenticate(input));
-    expect(f.code).toBe('BAD_REQUEST');
-    // The real message is still usable: bad input changed nothing.
-    await expect(
-      h.caller().auth.authenticate({ message: s.message, signature: s.signature }),
-    ).resolves.toBeTruthy();
-  });
+  ] as [string, { message?: string; signature?: string }][])(
+    'answers BAD_REQUEST to a %s',
+    async (_what, patch) => {
+      const s = await issueAndSign();
+      const input = { message: s.message, signature: s.signature as string, ...patch };
+      const f = await failure(h.caller().auth.authenticate(input));
+      expect(f.code).toBe('BAD_REQUEST');
+      // The real message is still usable: bad input changed nothing.
+      await expect(
+        h.caller().auth.authenticate({ message: s.message, signature: s.signature }),
+      ).resolves.toBeTruthy();
+    },
+  );
 
   it('rejects a truncated (non-65-byte) signature without an RPC as an unverifiable smart-wallet signature', async () => {
     const s = await issueAndSign();
