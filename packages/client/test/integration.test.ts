@@ -1,4 +1,5 @@
 import type { AppRouter } from '@chatplatform/api';
+import { type SpawnedServer, spawnServer } from '@chatplatform/testing/server-process';
 import { newWallet } from '@chatplatform/testing/wallet';
 import { createTRPCClient, type TRPCClient } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +12,6 @@ import {
   signInWithWallet,
   signOut,
 } from '../src/index';
-import { type SpawnedServer, spawnServer } from './server';
 
 let server: SpawnedServer;
 let trpcUrl: string;

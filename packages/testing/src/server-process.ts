@@ -4,8 +4,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createTestDb, type TestDb, testRedisUrl } from '@chatplatform/testing/db';
+import { createTestDb, type TestDb, testRedisUrl } from './db';
 
+/** apps/server, run as a process (packages never import an app). */
 const serverDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../apps/server');
 
 async function freePort(): Promise<number> {
@@ -23,17 +24,21 @@ async function freePort(): Promise<number> {
 export interface SpawnedServer {
   url: string;
   port: number;
+  /** Log lines the server wrote (JSON, pino); mail goes here when no SMTP is configured. */
+  logs: string[];
+  /** The newest verification code mailed to `email`, read from the server's log. */
+  lastCodeFor(email: string): string | undefined;
   stop(): Promise<void>;
 }
 
 /**
- * The real server as a child process (`node --import tsx src/main.ts`), exactly as `pnpm start` runs it, on
- * loopback with a temporary data and key directory. With TEST_DATABASE_URL / TEST_REDIS_URL set it uses a
- * fresh PostgreSQL database and the real Redis instead of the embedded defaults.
+ * The real server as `pnpm start` runs it (`node --import tsx src/main.ts`), as a child process on loopback with a
+ * temporary data and key directory; `env` adds or overrides variables (e.g. WEB_DIST). With TEST_DATABASE_URL /
+ * TEST_REDIS_URL it uses a fresh PostgreSQL database and the real Redis instead of the embedded defaults.
  */
 export async function spawnServer(env: Record<string, string> = {}): Promise<SpawnedServer> {
   const port = await freePort();
-  const dir = mkdtempSync(path.join(tmpdir(), 'chatplatform-client-'));
+  const dir = mkdtempSync(path.join(tmpdir(), 'chatplatform-server-'));
   let db: TestDb | undefined;
   const backend: Record<string, string> = {};
   if (process.env.TEST_DATABASE_URL) {
@@ -41,6 +46,7 @@ export async function spawnServer(env: Record<string, string> = {}): Promise<Spa
     if (db.url) backend.DATABASE_URL = db.url;
   }
   if (testRedisUrl) backend.REDIS_URL = testRedisUrl;
+  const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: serverDir,
     env: {
@@ -50,6 +56,8 @@ export async function spawnServer(env: Record<string, string> = {}): Promise<Spa
       PORT: String(port),
       DATA_DIR: path.join(dir, 'data'),
       JWT_KEYS_DIR: path.join(dir, 'keys'),
+      SIWE_DOMAIN: `127.0.0.1:${port}`,
+      SIWE_URI: url,
       LOG_LEVEL: 'warn',
       ENVIRONMENT: 'test',
       RATE_LIMIT_AUTH_PER_IP: '100000',
@@ -57,15 +65,23 @@ export async function spawnServer(env: Record<string, string> = {}): Promise<Spa
       ...backend,
       ...env,
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const url = `http://127.0.0.1:${port}`;
+  const logs: string[] = [];
+  let buffered = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('utf8');
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    logs.push(...lines.filter(Boolean));
+  });
+  child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  // Wait for /healthz; PGlite boots and migrates in a few seconds on a loaded machine.
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 90_000;
   for (;;) {
-    const done = await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(r, 200, false))]);
-    if (done) throw new Error(`server exited before it was ready (code ${child.exitCode})`);
+    const done = await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(r, 250, false))]);
+    if (done)
+      throw new Error(`server exited before it was ready (code ${child.exitCode}):\n${logs.join('\n')}`);
     try {
       const r = await fetch(`${url}/healthz`);
       if (r.ok) break;
@@ -74,12 +90,26 @@ export async function spawnServer(env: Record<string, string> = {}): Promise<Spa
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error('server did not become ready within 60 s');
+      throw new Error('server did not become ready within 90 s');
     }
   }
   return {
     url,
     port,
+    logs,
+    lastCodeFor(email) {
+      for (const line of [...logs].reverse()) {
+        if (!line.includes(email)) continue;
+        try {
+          const entry = JSON.parse(line) as { mail?: { to?: string; text?: string } };
+          const code = entry.mail?.to === email ? /\b(\d{6})\b/.exec(entry.mail.text ?? '')?.[1] : undefined;
+          if (code) return code;
+        } catch {
+          // not JSON
+        }
+      }
+      return undefined;
+    },
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');
