@@ -232,18 +232,23 @@ export class GenerationService {
           if (ev?.type === 'delta') seen += ev.text;
         }
       }
-      let checkDb = msg.status !== 'streaming';
-      let quietSince = Date.now();
-      while (!combined.aborted) {
-        const entries = await ports.events.read(key, cursor, 500);
+      /** Yields the entries' events in order; returns true once the closing event has gone out. */
+      const emit = function* (entries: { id: string; data: string }[]): Generator<TrackedEvent, boolean> {
         for (const e of entries) {
           cursor = e.id;
           const ev = parseEvent(e.data);
           if (!ev) continue;
           yield { id: e.id, event: ev };
-          if (ev.type !== 'delta') return;
+          if (ev.type !== 'delta') return true;
           seen += ev.text;
         }
+        return false;
+      };
+      let checkDb = msg.status !== 'streaming';
+      let quietSince = Date.now();
+      while (!combined.aborted) {
+        const entries = await ports.events.read(key, cursor, 500);
+        if (yield* emit(entries)) return;
         if (entries.length === 500) continue;
         if (entries.length > 0) quietSince = Date.now();
         if (checkDb || Date.now() - quietSince >= checkMs) {
@@ -252,15 +257,7 @@ export class GenerationService {
           const now = await getMessageById(db, { id: msg.id });
           if (now?.status !== 'streaming') {
             // Read once more: the job appends its last deltas before it writes the row.
-            const late = await ports.events.read(key, cursor, 10_000);
-            for (const e of late) {
-              cursor = e.id;
-              const ev = parseEvent(e.data);
-              if (!ev) continue;
-              yield { id: e.id, event: ev };
-              if (ev.type !== 'delta') return;
-              seen += ev.text;
-            }
+            if (yield* emit(await ports.events.read(key, cursor, 10_000))) return;
             const content = now?.content ?? seen;
             const rest = content.startsWith(seen) ? content.slice(seen.length) : '';
             if (rest) {
