@@ -9,8 +9,6 @@ export default defineConfig({
     // PGlite boots and migrates in 3 to 9 s on a loaded 2-core machine.
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // No test files of its own yet (its code runs under every api and server test); .ci/run lists packages that ran none.
-    passWithNoTests: true,
     reporters: jsonReportDir
       ? ['default', ['json', { outputFile: `${jsonReportDir}/db.json` }]]
       : ['default'],
