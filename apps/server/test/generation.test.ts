@@ -299,3 +299,25 @@ describe('bad input and other users', () => {
     });
   });
 });
+
+describe('a chat deleted while its reply streams', () => {
+  it('ends the job, keeps the quota spent, and the server keeps serving', async () => {
+    const { client } = await user();
+    const chat = await agentChat(client, 'openai/slow');
+    const before = await client.user.limits.query();
+    const sent = await client.message.send.mutate({ chatId: chat.id, content: 'A long one, please' });
+    const runner = server.app.resources.services.generation.runner;
+    await until(async () => runner.running > 0);
+    await client.chat.delete.mutate({ id: chat.id });
+    await until(async () => runner.running === 0);
+
+    await expect(client.message.byId.query({ id: sent.assistantMessage.id })).rejects.toMatchObject({
+      data: { code: 'NOT_FOUND' },
+    });
+    const after = await client.user.limits.query();
+    expect(after.aiMessages.used).toBe(before.aiMessages.used + 1);
+    const next = await client.chat.create.mutate({});
+    const ok = await client.message.send.mutate({ chatId: next.id, content: 'Still there?' });
+    expect((await streamReply(client, ok.assistantMessage.id)).closing?.type).toBe('done');
+  });
+});
