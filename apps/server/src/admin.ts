@@ -2,7 +2,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createDb, type Database, type User } from '@chatplatform/db';
 import { getUserById, getUserByWalletAnyCase, resetUserUsage, setUserLimits } from '@chatplatform/db/queries';
-import { ConfigError, loadConfig } from './env';
+import { loadConfigOrExit } from './env';
 
 export const USAGE = `usage: pnpm admin <command> <user> [options]
 
@@ -108,16 +108,7 @@ export async function runAdmin(
 }
 
 async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(78);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit();
   const handle =
     config.database.kind === 'postgres'
       ? createDb({

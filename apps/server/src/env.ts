@@ -357,3 +357,16 @@ function loadAiConfig(env: Env, base: string): AiConfig {
     staleAfterMs: env.AI_STALE_AFTER_MS,
   };
 }
+
+/** For entry points: the configuration, or the process ends with the message naming the bad variable (EX_CONFIG). */
+export function loadConfigOrExit(): ServerConfig {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(78);
+    }
+    throw err;
+  }
+}

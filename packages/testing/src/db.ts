@@ -24,7 +24,8 @@ function migrationsHash(): string {
   return h.digest('hex').slice(0, 12);
 }
 
-function withDatabase(url: string, db: string): string {
+/** The same connection string pointing at another database. */
+export function withDatabase(url: string, db: string): string {
   const u = new URL(url);
   u.pathname = `/${db}`;
   return u.toString();

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createDb } from '@chatplatform/db';
+import { withDatabase } from '@chatplatform/testing/db';
 import { Redis } from 'ioredis';
 import { benchEnv } from './env';
 
@@ -8,12 +9,6 @@ export interface BenchDatabase {
   url: string;
   name: string;
   drop(): Promise<void>;
-}
-
-function withDatabase(url: string, db: string): string {
-  const u = new URL(url);
-  u.pathname = `/${db}`;
-  return u.toString();
 }
 
 /** A fresh database on BENCH_DATABASE_URL's server, migrated; drop() removes it. PostgreSQL is required. */
