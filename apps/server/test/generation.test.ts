@@ -213,6 +213,32 @@ describe('message.stop and message.regenerate', () => {
     const page = await client.message.listByChat.query({ chatId: chat.id });
     expect(page.items.filter((m) => m.parentId === sent.userMessage.id)).toHaveLength(2);
   });
+
+  it('sends and regenerations racing on one chat never deadlock, and the chat counts every message', async () => {
+    const { client } = await user();
+    const chat = await agentChat(client, 'openai/slow');
+    const first = await client.message.send.mutate({ chatId: chat.id, content: 'first' });
+    await client.message.stop.mutate({ messageId: first.assistantMessage.id });
+    await until(
+      async () => (await client.message.byId.query({ id: first.assistantMessage.id })).status !== 'streaming',
+    );
+    // Both lock the chat, then the user: 12 at once against a cap of 10 running replies.
+    const results = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, i) =>
+        i % 2 === 0
+          ? client.message.send.mutate({ chatId: chat.id, content: `race ${i}` })
+          : client.message.regenerate.mutate({ messageId: first.userMessage.id }),
+      ),
+    );
+    const refused = results.filter((r) => r.status === 'rejected');
+    for (const r of refused) expect(reason(r.reason)?.reason).toBe('CONCURRENCY_LIMIT');
+    expect(results.length - refused.length).toBeGreaterThan(0);
+    const running = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.assistantMessage.id] : []));
+    await Promise.all(running.map((id) => client.message.stop.mutate({ messageId: id })));
+    const page = await client.message.listByChat.query({ chatId: chat.id, limit: 100 });
+    const now = await client.chat.byId.query({ id: chat.id });
+    expect(now.messageCount).toBe(page.items.length);
+  });
 });
 
 describe('agents', () => {

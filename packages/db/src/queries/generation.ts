@@ -1,7 +1,8 @@
 import { and, desc, eq, inArray, lt, lte, sql } from 'drizzle-orm';
 import type { Executor } from '../client';
-import { chats } from '../schema/chats';
+import { type Chat, chats } from '../schema/chats';
 import { type Message, type MessageStatus, messages } from '../schema/messages';
+import type { NewMessageParams } from './messages';
 
 /** Messages of the user still being generated (the per-user concurrency cap counts them). */
 export async function countStreamingForUser(db: Executor, params: { userId: string }): Promise<number> {
@@ -119,15 +120,58 @@ export async function markInterrupted(
   return row;
 }
 
-/** Titles a chat from its first message unless its title was set (or generated) already. */
-export async function setGeneratedChatTitle(
+/**
+ * The chat side of a new reply, in one statement: takes the chat's row lock (ownership in the WHERE, so
+ * another user's chat is undefined, exactly like a missing one), adds `messageDelta` to message_count, bumps
+ * updated_at and, when `firstTitle` is given and the chat had no messages and no chosen title, sets it as
+ * the generated title (locking it, so later messages never rename the chat).
+ */
+export async function claimChatForReply(
   db: Executor,
-  params: { chatId: string; title: string },
-): Promise<boolean> {
-  const rows = await db
+  params: { chatId: string; userId: string; messageDelta: number; firstTitle?: string },
+): Promise<Chat | undefined> {
+  const retitle =
+    params.firstTitle === undefined
+      ? sql`false`
+      : sql`(not ${chats.titleLocked} and ${chats.messageCount} = 0)`;
+  const [row] = await db
     .update(chats)
-    .set({ title: params.title, titleLocked: true })
-    .where(and(eq(chats.id, params.chatId), eq(chats.titleLocked, false)))
-    .returning({ id: chats.id });
-  return rows.length > 0;
+    .set({
+      messageCount: sql`greatest(${chats.messageCount} + ${params.messageDelta}, 0)`,
+      updatedAt: sql`greatest(now(), ${chats.updatedAt} + interval '1 millisecond')`,
+      title: sql`case when ${retitle} then ${params.firstTitle ?? null}::text else ${chats.title} end`,
+      titleLocked: sql`${chats.titleLocked} or ${retitle}`,
+    })
+    .where(and(eq(chats.id, params.chatId), eq(chats.userId, params.userId)))
+    .returning();
+  return row;
+}
+
+/**
+ * Inserts messages into a chat in one statement, in order (so their seq follows the list). The caller has
+ * claimed the chat (claimChatForReply) in the same transaction. Ids may be given, so a reply can name its
+ * parent inserted by the same statement.
+ */
+export async function insertMessages(
+  db: Executor,
+  rows: Array<NewMessageParams & { id?: string }>,
+): Promise<Message[]> {
+  const inserted = await db
+    .insert(messages)
+    .values(
+      rows.map((r) => ({
+        ...(r.id ? { id: r.id } : {}),
+        chatId: r.chatId,
+        userId: r.userId,
+        role: r.role,
+        content: r.content,
+        status: r.status ?? 'done',
+        parentId: r.parentId ?? null,
+        agentId: r.agentId ?? null,
+        modelUsed: r.modelUsed ?? null,
+        heartbeatAt: r.heartbeatAt ?? null,
+      })),
+    )
+    .returning();
+  return [...inserted].sort((a, b) => a.seq - b.seq);
 }

@@ -1,11 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { Database, Executor, Message } from '@chatplatform/db';
 import {
+  claimChatForReply,
   countStreamingForUser,
-  getChatForUser,
   getMessageById,
   getMessageForUser,
-  insertMessage,
-  setGeneratedChatTitle,
+  insertMessages,
 } from '@chatplatform/db/queries';
 import type { ApiConfig } from '../../config';
 import { AppError, notFound } from '../../errors';
@@ -109,32 +109,42 @@ export class GenerationService {
       );
   }
 
+  /**
+   * Seven statements in one transaction: claim the chat (ownership, counters, first-message title), reserve
+   * the quota, check the concurrency cap, resolve the agent, insert both messages. Locks are always taken
+   * chat first, then user (regenerate does the same), so concurrent sends and regenerations never deadlock.
+   */
   async send(userId: string, input: { chatId: string; content: string }) {
     await this.start();
     const ai = this.deps.config.ai;
     const r = await this.deps.db.transaction(async (tx) => {
-      const chat = await getChatForUser(tx, { id: input.chatId, userId });
+      const chat = await claimChatForReply(tx, {
+        chatId: input.chatId,
+        userId,
+        messageDelta: 2,
+        firstTitle: titleFromMessage(input.content),
+      });
       if (!chat) throw notFound('Chat');
       await reserveReply(tx, userId);
       await this.checkConcurrency(tx, userId);
       const agent = await resolveChatAgent(tx, ai, { agentId: chat.agentId, userId });
-      const user = await insertMessage(tx, { chatId: chat.id, userId, role: 'USER', content: input.content });
-      if (!user) throw notFound('Chat');
-      const reply = await insertMessage(tx, {
-        chatId: chat.id,
-        userId,
-        role: 'AI',
-        content: '',
-        status: 'streaming',
-        parentId: user.message.id,
-        agentId: agent.id,
-        modelUsed: agent.model,
-        heartbeatAt: new Date(),
-      });
-      if (!reply) throw notFound('Chat');
-      if (!chat.titleLocked && chat.messageCount === 0)
-        await setGeneratedChatTitle(tx, { chatId: chat.id, title: titleFromMessage(input.content) });
-      return { user: user.message, reply: reply.message, agent };
+      const userMessageId = randomUUID();
+      const [user, reply] = await insertMessages(tx, [
+        { id: userMessageId, chatId: chat.id, userId, role: 'USER', content: input.content },
+        {
+          chatId: chat.id,
+          userId,
+          role: 'AI',
+          content: '',
+          status: 'streaming',
+          parentId: userMessageId,
+          agentId: agent.id,
+          modelUsed: agent.model,
+          heartbeatAt: new Date(),
+        },
+      ]);
+      if (!user || !reply) throw new Error('insert returned fewer messages than it was given');
+      return { user, reply, agent };
     });
     this.runner.launch({
       messageId: r.reply.id,
@@ -167,24 +177,26 @@ export class GenerationService {
             : undefined;
       if (!parent)
         throw new AppError('BAD_REQUEST', 'NO_PARENT', 'The message this reply answered was deleted.');
-      const chat = await getChatForUser(tx, { id: parent.chatId, userId });
+      const chat = await claimChatForReply(tx, { chatId: parent.chatId, userId, messageDelta: 1 });
       if (!chat) throw notFound('Message');
       await reserveReply(tx, userId);
       await this.checkConcurrency(tx, userId);
       const agent = await resolveChatAgent(tx, ai, { agentId: chat.agentId, userId });
-      const reply = await insertMessage(tx, {
-        chatId: chat.id,
-        userId,
-        role: 'AI',
-        content: '',
-        status: 'streaming',
-        parentId: parent.id,
-        agentId: agent.id,
-        modelUsed: agent.model,
-        heartbeatAt: new Date(),
-      });
-      if (!reply) throw notFound('Message');
-      return { parent, reply: reply.message, agent };
+      const [reply] = await insertMessages(tx, [
+        {
+          chatId: chat.id,
+          userId,
+          role: 'AI',
+          content: '',
+          status: 'streaming',
+          parentId: parent.id,
+          agentId: agent.id,
+          modelUsed: agent.model,
+          heartbeatAt: new Date(),
+        },
+      ]);
+      if (!reply) throw new Error('insert returned no message');
+      return { parent, reply, agent };
     });
     this.runner.launch({
       messageId: r.reply.id,
@@ -247,7 +259,8 @@ export class GenerationService {
       let checkDb = msg.status !== 'streaming';
       let quietSince = Date.now();
       while (!combined.aborted) {
-        const entries = await ports.events.read(key, cursor, 500);
+        // Appends carry their entry: when those continue this follower's cursor, no read is needed.
+        const entries = watch.take(cursor) ?? (await ports.events.read(key, cursor, 500));
         if (yield* emit(entries)) return;
         if (entries.length === 500) continue;
         if (entries.length > 0) quietSince = Date.now();
