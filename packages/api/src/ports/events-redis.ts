@@ -1,13 +1,34 @@
 import type { Redis } from 'ioredis';
 import { Watchers } from './events';
-import type { EventLog, LogEntry, LogWatch, SignalBus } from './types';
+import type { AnnouncedEntry, EventLog, LogEntry, LogWatch, SignalBus } from './types';
 
-/** XADD + PEXPIRE + PUBLISH in one round trip and one command: one Redis command per event. */
+/**
+ * XADD + PEXPIRE + PUBLISH in one round trip and one command: one Redis command per event. The announcement
+ * carries the entry and the id before it ("key\nprev\nid\ndata"; keys and ids have no newline, JSON data
+ * none unescaped), so a follower whose cursor is that previous id emits it without reading the stream.
+ */
 const APPEND_LUA = `
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local prev = ''
+if last[1] then prev = last[1][1] end
 local id = redis.call('XADD', KEYS[1], '*', 'd', ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-redis.call('PUBLISH', ARGV[3], ARGV[4])
+redis.call('PUBLISH', ARGV[3], ARGV[4] .. '\\n' .. prev .. '\\n' .. id .. '\\n' .. ARGV[1])
 return id`;
+
+/** Reads an announcement; one that is just a key (an older instance's) wakes followers without an entry. */
+export function parseAnnouncement(message: string): { key: string; entry?: AnnouncedEntry } {
+  const a = message.indexOf('\n');
+  if (a < 0) return { key: message };
+  const b = message.indexOf('\n', a + 1);
+  const c = b < 0 ? -1 : message.indexOf('\n', b + 1);
+  if (c < 0) return { key: message.slice(0, a) };
+  const prev = message.slice(a + 1, b);
+  return {
+    key: message.slice(0, a),
+    entry: { prev: prev === '' ? null : prev, id: message.slice(b + 1, c), data: message.slice(c + 1) },
+  };
+}
 
 type AppendingRedis = Redis & {
   genAppend(key: string, data: string, ttlMs: string, channel: string, name: string): Promise<string>;
@@ -94,7 +115,10 @@ export class RedisEventLog implements EventLog {
 
   private ensureListening(): Promise<unknown> {
     this.listening ??= this.pubsub
-      .subscribe(EVENTS_CHANNEL, (key) => this.watchers.notify(key))
+      .subscribe(EVENTS_CHANNEL, (message) => {
+        const { key, entry } = parseAnnouncement(message);
+        this.watchers.notify(key, entry);
+      })
       .then(() => {
         this.active = true;
       })
@@ -140,6 +164,7 @@ export class RedisEventLog implements EventLog {
         await Promise.race([ready, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
         clearTimeout(timer);
       },
+      take: (afterId) => w.take(afterId),
       close: () => w.close(),
     };
   }

@@ -1,6 +1,7 @@
 import { createTestRedis } from '@chatplatform/testing/db';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compareIds } from './events';
+import { parseAnnouncement } from './events-redis';
 import { createMemoryPorts } from './memory';
 import { createRedisPorts } from './redis';
 import type { Ports } from './types';
@@ -45,6 +46,43 @@ describe(`event log and signals (${ports.kind})`, () => {
     }
   });
 
+  it('announces each entry with the id before it, so a follower at that id needs no read', async () => {
+    const w = ports.events.watch('k3');
+    try {
+      for (const d of ['a', 'b', 'c', 'd', 'e']) await ports.events.append('k3', d, 60);
+      // A follower that has seen nothing (cursor null) follows the announcements alone, wake after wake.
+      let cursor: string | null = null;
+      const got: { id: string; data: string }[] = [];
+      while (got.length < 5) {
+        await w.next(5_000);
+        const taken = w.take(cursor);
+        expect(taken).not.toBeNull();
+        for (const e of taken ?? []) got.push(e);
+        cursor = got.at(-1)?.id ?? null;
+      }
+      expect(got).toEqual(await ports.events.read('k3', null));
+    } finally {
+      w.close();
+    }
+  });
+
+  it('says "read the log" when the announced entries do not continue the cursor', async () => {
+    const w = ports.events.watch('k4');
+    try {
+      const a = await ports.events.append('k4', 'a', 60);
+      await ports.events.append('k4', 'b', 60);
+      await ports.events.append('k4', 'c', 60);
+      await w.next(60_000);
+      for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+      // A cursor the announcements do not start from (a follower that missed "b") gets null, not a gap.
+      expect(w.take('0-0')).toBeNull();
+      // Announcements are consumed by take(): a second call knows of nothing and says read.
+      expect(w.take(a)).toBeNull();
+    } finally {
+      w.close();
+    }
+  });
+
   it('delivers signals to every subscriber and stops after unsubscribe', async () => {
     const got: string[] = [];
     const off = await ports.signals.subscribe('ch', (m) => got.push(m));
@@ -52,5 +90,20 @@ describe(`event log and signals (${ports.kind})`, () => {
     while (got.length < 1) await new Promise((r) => setTimeout(r, 10));
     off();
     expect(got).toEqual(['one']);
+  });
+});
+
+describe('append announcements (Redis pub/sub payload)', () => {
+  it('reads key, previous id, id and data; a bare key (an older instance) wakes without an entry', () => {
+    expect(parseAnnouncement('msg:1\n\n1-0\n{"type":"delta","text":"a"}')).toEqual({
+      key: 'msg:1',
+      entry: { prev: null, id: '1-0', data: '{"type":"delta","text":"a"}' },
+    });
+    expect(parseAnnouncement('msg:1\n1-0\n1-1\n{}')).toEqual({
+      key: 'msg:1',
+      entry: { prev: '1-0', id: '1-1', data: '{}' },
+    });
+    expect(parseAnnouncement('msg:1')).toEqual({ key: 'msg:1' });
+    expect(parseAnnouncement('msg:1\n1-0')).toEqual({ key: 'msg:1' });
   });
 });

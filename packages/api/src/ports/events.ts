@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { EventLog, LogEntry, LogWatch, SignalBus } from './types';
+import type { AnnouncedEntry, EventLog, LogEntry, LogWatch, SignalBus } from './types';
 
 /** Stream ids "<ms>-<seq>" compared as number pairs. */
 export function compareIds(a: string, b: string): number {
@@ -10,14 +10,24 @@ export function compareIds(a: string, b: string): number {
 
 export const LOG_ID = /^\d{1,16}-\d{1,16}$/;
 
-/** Local waiters per key, woken on every append notification (shared by both implementations). */
+/** At most this many announced entries wait in a watch; beyond, it forgets them and the follower reads. */
+const MAX_ANNOUNCED = 1000;
+
+/**
+ * Local waiters per key, woken on every append announcement (shared by both implementations). An
+ * announcement may carry its entry and the id before it, which the watch keeps for take().
+ */
 export class Watchers {
-  private readonly byKey = new Map<string, Set<() => void>>();
+  private readonly byKey = new Map<string, Set<(entry?: AnnouncedEntry) => void>>();
 
   watch(key: string): LogWatch {
     let pending = false;
     let wake: (() => void) | null = null;
-    const notify = () => {
+    let announced: AnnouncedEntry[] = [];
+    let incomplete = false;
+    const notify = (entry?: AnnouncedEntry) => {
+      if (!entry || announced.length >= MAX_ANNOUNCED) incomplete = true;
+      else announced.push(entry);
       if (wake) {
         const f = wake;
         wake = null;
@@ -47,6 +57,21 @@ export class Watchers {
           };
         });
       },
+      take: (afterId) => {
+        const got = announced;
+        const complete = !incomplete;
+        announced = [];
+        incomplete = false;
+        if (!complete) return null;
+        const fresh = afterId === null ? got : got.filter((e) => compareIds(e.id, afterId) > 0);
+        if (fresh.length === 0) return null;
+        let expected = afterId;
+        for (const e of fresh) {
+          if (e.prev !== expected) return null;
+          expected = e.id;
+        }
+        return fresh.map(({ id, data }) => ({ id, data }));
+      },
       close: () => {
         const s = this.byKey.get(key);
         s?.delete(notify);
@@ -56,9 +81,9 @@ export class Watchers {
     };
   }
 
-  notify(key: string): void {
+  notify(key: string, entry?: AnnouncedEntry): void {
     const s = this.byKey.get(key);
-    if (s) for (const f of s) f();
+    if (s) for (const f of s) f(entry);
   }
 
   get size(): number {
@@ -112,9 +137,10 @@ export class MemoryEventLog implements EventLog {
       this.logs.set(key, log);
     }
     const id = this.nextId();
+    const prev = log.entries.at(-1)?.id ?? null;
     log.entries.push({ id, data });
     log.expiresAt = Date.now() + ttlSeconds * 1000;
-    this.watchers.notify(key);
+    this.watchers.notify(key, { prev, id, data });
     return id;
   }
 

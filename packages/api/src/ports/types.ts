@@ -41,10 +41,21 @@ export interface LogEntry {
   data: string;
 }
 
+/** An entry as its append announces it: with the id it follows (null: it is the log's first). */
+export interface AnnouncedEntry extends LogEntry {
+  prev: string | null;
+}
+
 /** Resolves when the watched log may have grown (or after a timeout); register before reading. */
 export interface LogWatch {
   /** Resolves at the next append after the previous call (at once if one happened since), or after `timeoutMs`. */
   next(timeoutMs: number): Promise<void>;
+  /**
+   * The entries announced since the last call that follow `afterId` with no gap, oldest first, so the caller
+   * need not read them; null when that is not known (nothing announced, a gap, an announcement without its
+   * entry): then read the log.
+   */
+  take(afterId: string | null): LogEntry[] | null;
   close(): void;
 }
 
