@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createEphemeralKeys } from '@chatplatform/api';
+import { createMemoryPorts, createRedisPorts } from '@chatplatform/api/ports';
 import { createDb } from '@chatplatform/db';
 import { Redis } from 'ioredis';
 import { buildApp } from '../../src/app';
@@ -24,6 +25,11 @@ export interface StreamingStats {
   rss: number;
   /** CPU time (user + system) the server process has used, microseconds. */
   cpuMicros: number;
+  /**
+   * Per reply (message id): when its first event was handed to the event log and when the log confirmed
+   * it, as epoch milliseconds (performance.timeOrigin + now(), comparable across processes on this host).
+   */
+  firstAppends: Record<string, [number, number]>;
 }
 
 export type StreamingChild =
@@ -33,6 +39,8 @@ export type StreamingChild =
 
 const send = (m: StreamingChild) => process.send?.(m);
 const counts = { pgStatements: 0, pgWrites: 0, pgTransactions: 0, redisCommands: 0 };
+const firstAppends: Record<string, [number, number]> = {};
+const epochNow = () => performance.timeOrigin + performance.now();
 
 type Queryable = { query: (...args: never[]) => unknown };
 
@@ -84,9 +92,21 @@ process.on('message', async (m: StreamingParent) => {
         CORS_ORIGINS: 'http://localhost',
         ...m.env,
       });
+      // The app's own ports, with the event log's append timed: the first append of a reply is its first token
+      // leaving the runner, which splits the added time to first token into server, log and delivery.
+      const ports = redis ? createRedisPorts(redis) : createMemoryPorts();
+      const append = ports.events.append.bind(ports.events);
+      ports.events.append = async (key, data, ttl) => {
+        const messageId = key.slice(key.indexOf(':') + 1);
+        const calledAt = firstAppends[messageId] ? undefined : epochNow();
+        const id = await append(key, data, ttl);
+        if (calledAt !== undefined) firstAppends[messageId] = [calledAt, epochNow()];
+        return id;
+      };
       const app = await buildApp(config, {
         db,
         ...(redis ? { redis } : {}),
+        ports,
         keys: await createEphemeralKeys(),
       });
       await app.listen({ host: '127.0.0.1', port: 0 });
@@ -94,6 +114,7 @@ process.on('message', async (m: StreamingParent) => {
       if (!address || typeof address === 'string') throw new Error('no address');
       stop = async () => {
         await app.close();
+        await ports.close();
         redis?.disconnect();
         await db.close();
       };
@@ -112,7 +133,7 @@ process.on('message', async (m: StreamingParent) => {
       send({
         kind: 'stats',
         id: m.id,
-        stats: { ...counts, rss: process.memoryUsage().rss, cpuMicros: cpu() },
+        stats: { ...counts, rss: process.memoryUsage().rss, cpuMicros: cpu(), firstAppends },
       });
     } else if (m.kind === 'stop') {
       await stop?.();

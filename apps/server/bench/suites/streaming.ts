@@ -17,7 +17,11 @@ import type { StreamingChild, StreamingParent, StreamingStats } from '../lib/str
  *   its first token (both clocks are this process: the fake provider runs here, the server in a child);
  * - PostgreSQL statements/writes and Redis commands per assistant message, counted in the server process at
  *   the client libraries (target: no per-token database write);
+ * - where that time goes, per reply: provider -> server (the first token read through the AI SDK and handed to
+ *   the event log), the log's append (Redis round trip), log -> client (follower, SSE, the client's parser),
+ *   from the server's append times (epoch clocks of two processes on one host: about +-0.5 ms);
  * - server RSS growth per 1,000 open idle subscriptions (after GC; target at most 50 MB).
+ * A warm-up of WARMUP replies runs first, so the first level does not measure the JIT compiling the path.
  */
 const LEVELS = [1, 50, 200];
 const USERS = 10;
@@ -26,6 +30,7 @@ const TOKENS = 30;
 const INTER_TOKEN_MS = 20;
 const IDLE_SUBS = 1000;
 const IDLE_REPLIES = 5;
+const WARMUP = 20;
 
 const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -82,11 +87,18 @@ async function oneReply(client: Client, chatId: string, marker: string) {
   const t0 = performance.now();
   const sent = await client.message.send.mutate({ chatId, content: marker });
   const sendMs = performance.now() - t0;
-  return new Promise<{ sendMs: number; startedAt: number; firstDeltaAt: number; ok: boolean }>((resolve) => {
+  const messageId = sent.assistantMessage.id;
+  return new Promise<{
+    messageId: string;
+    sendMs: number;
+    startedAt: number;
+    firstDeltaAt: number;
+    ok: boolean;
+  }>((resolve) => {
     let firstDeltaAt = Number.NaN;
     let startedAt = Number.NaN;
     const sub = client.message.stream.subscribe(
-      { messageId: sent.assistantMessage.id },
+      { messageId },
       {
         onStarted() {
           startedAt = performance.now();
@@ -95,11 +107,11 @@ async function oneReply(client: Client, chatId: string, marker: string) {
           if (d.data.type === 'delta' && Number.isNaN(firstDeltaAt)) firstDeltaAt = performance.now();
           if (d.data.type !== 'delta') {
             sub.unsubscribe();
-            resolve({ sendMs, startedAt, firstDeltaAt, ok: d.data.type === 'done' });
+            resolve({ messageId, sendMs, startedAt, firstDeltaAt, ok: d.data.type === 'done' });
           }
         },
         onError() {
-          resolve({ sendMs, startedAt, firstDeltaAt, ok: false });
+          resolve({ messageId, sendMs, startedAt, firstDeltaAt, ok: false });
         },
       },
     );
@@ -145,7 +157,11 @@ export default async function streaming(): Promise<void> {
     }
     const pick = (i: number) => clients[i % USERS] as Client;
 
+    const warm = await Promise.all(Array.from({ length: WARMUP }, (_, i) => pick(i).chat.create.mutate({})));
+    await Promise.all(warm.map((chat, i) => oneReply(pick(i), chat.id, `warm-up ${i}`)));
+
     const rows: string[][] = [];
+    const stageRows: string[][] = [];
     for (const c of LEVELS) {
       const chats = await Promise.all(Array.from({ length: c }, (_, i) => pick(i).chat.create.mutate({})));
       const before = await server.stats();
@@ -154,6 +170,7 @@ export default async function streaming(): Promise<void> {
       await new Promise((r) => setTimeout(r, 200));
       const after = await server.stats();
       const added: number[] = [];
+      const stages = { server: [] as number[], log: [] as number[], delivery: [] as number[] };
       const sends = results.map((r) => r.sendMs);
       let late = 0;
       let failed = 0;
@@ -169,8 +186,17 @@ export default async function streaming(): Promise<void> {
           continue;
         }
         added.push(r.firstDeltaAt - req.firstTokenAt);
+        const appended = after.firstAppends[r.messageId];
+        if (appended) {
+          const [calledAt, confirmedAt] = appended;
+          stages.server.push(calledAt - (performance.timeOrigin + req.firstTokenAt));
+          stages.log.push(confirmedAt - calledAt);
+          stages.delivery.push(performance.timeOrigin + r.firstDeltaAt - confirmedAt);
+        }
       }
-      const per = (k: keyof StreamingStats) => fmt((after[k] - before[k]) / c, 1);
+      const pq = (xs: number[]) => `${fmt(quantile(xs, 0.5), 1)} / ${fmt(quantile(xs, 0.99), 1)}`;
+      stageRows.push([String(c), pq(stages.server), pq(stages.log), pq(stages.delivery)]);
+      const per = (k: Exclude<keyof StreamingStats, 'firstAppends'>) => fmt((after[k] - before[k]) / c, 1);
       rows.push([
         String(c),
         fmt(quantile(added, 0.5), 1),
@@ -204,6 +230,16 @@ export default async function streaming(): Promise<void> {
     );
     console.log(
       'targets: added TTFT p50 <= 5 ms and p99 <= 25 ms at 200 streams; PG writes per message independent of its length',
+    );
+    console.log('\nWhere the added time to first token goes (p50 / p99 ms):');
+    printTable(
+      [
+        'streams',
+        'provider -> server (AI SDK read)',
+        'event log append',
+        'log -> client (follow, SSE, parse)',
+      ],
+      stageRows,
     );
 
     // Memory: idle subscriptions on replies whose provider has not sent a token yet.
