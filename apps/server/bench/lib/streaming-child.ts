@@ -23,6 +23,8 @@ export interface StreamingStats {
   pgTransactions: number;
   redisCommands: number;
   rss: number;
+  /** V8 heap in use plus memory outside it held by JS objects (buffers), bytes. */
+  heap: number;
   /** CPU time (user + system) the server process has used, microseconds. */
   cpuMicros: number;
   /**
@@ -133,7 +135,13 @@ process.on('message', async (m: StreamingParent) => {
       send({
         kind: 'stats',
         id: m.id,
-        stats: { ...counts, rss: process.memoryUsage().rss, cpuMicros: cpu(), firstAppends },
+        stats: {
+          ...counts,
+          rss: process.memoryUsage().rss,
+          heap: process.memoryUsage().heapUsed + process.memoryUsage().external,
+          cpuMicros: cpu(),
+          firstAppends,
+        },
       });
     } else if (m.kind === 'stop') {
       await stop?.();

@@ -20,7 +20,8 @@ import type { StreamingChild, StreamingParent, StreamingStats } from '../lib/str
  * - where that time goes, per reply: provider -> server (the first token read through the AI SDK and handed to
  *   the event log), the log's append (Redis round trip), log -> client (follower, SSE, the client's parser),
  *   from the server's append times (epoch clocks of two processes on one host: about +-0.5 ms);
- * - server RSS growth per 1,000 open idle subscriptions (after GC; target at most 50 MB).
+ * - server RSS growth per 1,000 open idle subscriptions (after GC; target at most 50 MB), measured before the
+ *   levels, and the JS heap + external growth beside it (the steadier figure: RSS moves in whole pages).
  * A warm-up of WARMUP replies runs first, so the first level does not measure the JIT compiling the path.
  */
 const LEVELS = [1, 50, 200];
@@ -160,6 +161,51 @@ export default async function streaming(): Promise<void> {
     const warm = await Promise.all(Array.from({ length: WARMUP }, (_, i) => pick(i).chat.create.mutate({})));
     await Promise.all(warm.map((chat, i) => oneReply(pick(i), chat.id, `warm-up ${i}`)));
 
+    // Memory first, on a server that has only warmed up: after the streaming levels, heap space they freed would
+    // absorb the subscriptions and hide their cost from RSS. Idle: replies whose provider has not sent a token.
+    const idleAgent = await pick(0).agent.create.mutate({ name: 'idle', model: 'openai/idle' });
+    const idleReplies: string[] = [];
+    for (let i = 0; i < IDLE_REPLIES; i++) {
+      const chat = await pick(0).chat.create.mutate({ agentId: idleAgent.id });
+      const sent = await pick(0).message.send.mutate({ chatId: chat.id, content: `idle ${i}` });
+      idleReplies.push(sent.assistantMessage.id);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    const { rss: rss0, heap: heap0 } = await server.stats(true);
+    let started = 0;
+    const subs: Array<{ unsubscribe(): void }> = [];
+    await new Promise<void>((resolve) => {
+      const deadline = setTimeout(resolve, 60_000);
+      for (let i = 0; i < IDLE_SUBS; i++) {
+        const messageId = idleReplies[i % IDLE_REPLIES] ?? '';
+        subs.push(
+          pick(0).message.stream.subscribe(
+            { messageId },
+            {
+              onStarted() {
+                started++;
+                if (started === IDLE_SUBS) {
+                  clearTimeout(deadline);
+                  resolve();
+                }
+              },
+              onData() {},
+            },
+          ),
+        );
+      }
+    });
+    await new Promise((r) => setTimeout(r, 1000));
+    const { rss: rss1, heap: heap1 } = await server.stats(true);
+    const perThousand = (bytes: number) => (bytes / 1024 / 1024) * (1000 / Math.max(1, started));
+    const growth = perThousand(rss1 - rss0);
+    console.log(
+      `\nIdle subscriptions: ${started}/${IDLE_SUBS} open on ${IDLE_REPLIES} streaming replies; server RSS ${fmt(rss0 / 1048576, 1)} -> ${fmt(rss1 / 1048576, 1)} MB: ${fmt(growth, 1)} MB per 1,000 (target <= 50 MB); JS heap + external ${fmt(perThousand(heap1 - heap0), 1)} MB per 1,000`,
+    );
+    for (const s of subs) s.unsubscribe();
+    for (const id of idleReplies) await pick(0).message.stop.mutate({ messageId: id });
+    await new Promise((r) => setTimeout(r, 500));
+
     const rows: string[][] = [];
     const stageRows: string[][] = [];
     for (const c of LEVELS) {
@@ -196,7 +242,8 @@ export default async function streaming(): Promise<void> {
       }
       const pq = (xs: number[]) => `${fmt(quantile(xs, 0.5), 1)} / ${fmt(quantile(xs, 0.99), 1)}`;
       stageRows.push([String(c), pq(stages.server), pq(stages.log), pq(stages.delivery)]);
-      const per = (k: Exclude<keyof StreamingStats, 'firstAppends'>) => fmt((after[k] - before[k]) / c, 1);
+      const per = (k: Exclude<keyof StreamingStats, 'firstAppends' | 'heap'>) =>
+        fmt((after[k] - before[k]) / c, 1);
       rows.push([
         String(c),
         fmt(quantile(added, 0.5), 1),
@@ -241,48 +288,6 @@ export default async function streaming(): Promise<void> {
       ],
       stageRows,
     );
-
-    // Memory: idle subscriptions on replies whose provider has not sent a token yet.
-    const idleAgent = await pick(0).agent.create.mutate({ name: 'idle', model: 'openai/idle' });
-    const idleReplies: string[] = [];
-    for (let i = 0; i < IDLE_REPLIES; i++) {
-      const chat = await pick(0).chat.create.mutate({ agentId: idleAgent.id });
-      const sent = await pick(0).message.send.mutate({ chatId: chat.id, content: `idle ${i}` });
-      idleReplies.push(sent.assistantMessage.id);
-    }
-    await new Promise((r) => setTimeout(r, 500));
-    const rss0 = (await server.stats(true)).rss;
-    let started = 0;
-    const subs: Array<{ unsubscribe(): void }> = [];
-    await new Promise<void>((resolve) => {
-      const deadline = setTimeout(resolve, 60_000);
-      for (let i = 0; i < IDLE_SUBS; i++) {
-        const messageId = idleReplies[i % IDLE_REPLIES] ?? '';
-        subs.push(
-          pick(0).message.stream.subscribe(
-            { messageId },
-            {
-              onStarted() {
-                started++;
-                if (started === IDLE_SUBS) {
-                  clearTimeout(deadline);
-                  resolve();
-                }
-              },
-              onData() {},
-            },
-          ),
-        );
-      }
-    });
-    await new Promise((r) => setTimeout(r, 1000));
-    const rss1 = (await server.stats(true)).rss;
-    const growth = ((rss1 - rss0) / 1024 / 1024) * (1000 / Math.max(1, started));
-    console.log(
-      `\nIdle subscriptions: ${started}/${IDLE_SUBS} open on ${IDLE_REPLIES} streaming replies; server RSS ${fmt(rss0 / 1048576, 1)} -> ${fmt(rss1 / 1048576, 1)} MB: ${fmt(growth, 1)} MB per 1,000 (target <= 50 MB)`,
-    );
-    for (const s of subs) s.unsubscribe();
-    for (const id of idleReplies) await pick(0).message.stop.mutate({ messageId: id });
   } finally {
     await server.stop();
     await db.drop();
