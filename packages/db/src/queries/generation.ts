@@ -2,7 +2,7 @@ import { and, desc, eq, inArray, lt, lte, sql } from 'drizzle-orm';
 import type { Executor } from '../client';
 import { type Chat, chats } from '../schema/chats';
 import { type Message, type MessageStatus, messages } from '../schema/messages';
-import type { NewMessageParams } from './messages';
+import { messageValues, type NewMessageParams } from './messages';
 
 /** Messages of the user still being generated (the per-user concurrency cap counts them). */
 export async function countStreamingForUser(db: Executor, params: { userId: string }): Promise<number> {
@@ -156,22 +156,6 @@ export async function insertMessages(
   db: Executor,
   rows: Array<NewMessageParams & { id?: string }>,
 ): Promise<Message[]> {
-  const inserted = await db
-    .insert(messages)
-    .values(
-      rows.map((r) => ({
-        ...(r.id ? { id: r.id } : {}),
-        chatId: r.chatId,
-        userId: r.userId,
-        role: r.role,
-        content: r.content,
-        status: r.status ?? 'done',
-        parentId: r.parentId ?? null,
-        agentId: r.agentId ?? null,
-        modelUsed: r.modelUsed ?? null,
-        heartbeatAt: r.heartbeatAt ?? null,
-      })),
-    )
-    .returning();
+  const inserted = await db.insert(messages).values(rows.map(messageValues)).returning();
   return [...inserted].sort((a, b) => a.seq - b.seq);
 }

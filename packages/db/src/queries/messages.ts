@@ -17,6 +17,22 @@ export interface NewMessageParams {
   heartbeatAt?: Date | null;
 }
 
+/** The row for a new message, defaults filled in (an id only when the caller chose one). */
+export function messageValues(params: NewMessageParams & { id?: string }) {
+  return {
+    ...(params.id ? { id: params.id } : {}),
+    chatId: params.chatId,
+    userId: params.userId,
+    role: params.role,
+    content: params.content,
+    status: params.status ?? 'done',
+    parentId: params.parentId ?? null,
+    agentId: params.agentId ?? null,
+    modelUsed: params.modelUsed ?? null,
+    heartbeatAt: params.heartbeatAt ?? null,
+  };
+}
+
 /**
  * Inserts a message into a chat the user owns, bumping the chat's message_count and updated_at in the same
  * transaction (under the chat's row lock). Returns undefined, writing nothing, when the chat is not the user's.
@@ -28,20 +44,7 @@ export async function insertMessage(
   return db.transaction(async (tx) => {
     const chat = await bumpChatForUser(tx, { chatId: params.chatId, userId: params.userId, messageDelta: 1 });
     if (!chat) return undefined;
-    const [message] = await tx
-      .insert(messages)
-      .values({
-        chatId: params.chatId,
-        userId: params.userId,
-        role: params.role,
-        content: params.content,
-        status: params.status ?? 'done',
-        parentId: params.parentId ?? null,
-        agentId: params.agentId ?? null,
-        modelUsed: params.modelUsed ?? null,
-        heartbeatAt: params.heartbeatAt ?? null,
-      })
-      .returning();
+    const [message] = await tx.insert(messages).values(messageValues(params)).returning();
     if (!message) throw new Error('insert returned no message');
     return { message, chat };
   });

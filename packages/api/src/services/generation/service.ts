@@ -6,13 +6,14 @@ import {
   getMessageById,
   getMessageForUser,
   insertMessages,
+  type NewMessageParams,
 } from '@chatplatform/db/queries';
 import type { ApiConfig } from '../../config';
 import { AppError, notFound } from '../../errors';
 import type { Logger } from '../../logger';
 import { compareIds } from '../../ports/events';
 import type { Ports } from '../../ports/types';
-import { resolveChatAgent } from '../agents';
+import { type ResolvedAgent, resolveChatAgent } from '../agents';
 import { ModelRegistry } from '../ai/registry';
 import { reserveReply } from '../quota';
 import { type ClosingEvent, logKey, parseEvent, type StreamEvent } from './events';
@@ -52,6 +53,26 @@ function closingFromRow(m: Message | undefined): ClosingEvent {
     default:
       return { type: 'interrupted', message: m.errorMessage ?? 'The reply was interrupted.' };
   }
+}
+
+/** A new AI message, `streaming` with a first heartbeat, answering `parentId` with `agent`. */
+function streamingReply(
+  chatId: string,
+  userId: string,
+  parentId: string,
+  agent: ResolvedAgent,
+): NewMessageParams {
+  return {
+    chatId,
+    userId,
+    role: 'AI',
+    content: '',
+    status: 'streaming',
+    parentId,
+    agentId: agent.id,
+    modelUsed: agent.model,
+    heartbeatAt: new Date(),
+  };
 }
 
 function abortable(p: Promise<void>, signal: AbortSignal): Promise<void> {
@@ -131,17 +152,7 @@ export class GenerationService {
       const userMessageId = randomUUID();
       const [user, reply] = await insertMessages(tx, [
         { id: userMessageId, chatId: chat.id, userId, role: 'USER', content: input.content },
-        {
-          chatId: chat.id,
-          userId,
-          role: 'AI',
-          content: '',
-          status: 'streaming',
-          parentId: userMessageId,
-          agentId: agent.id,
-          modelUsed: agent.model,
-          heartbeatAt: new Date(),
-        },
+        streamingReply(chat.id, userId, userMessageId, agent),
       ]);
       if (!user || !reply) throw new Error('insert returned fewer messages than it was given');
       return { user, reply, agent };
@@ -182,19 +193,7 @@ export class GenerationService {
       await reserveReply(tx, userId);
       await this.checkConcurrency(tx, userId);
       const agent = await resolveChatAgent(tx, ai, { agentId: chat.agentId, userId });
-      const [reply] = await insertMessages(tx, [
-        {
-          chatId: chat.id,
-          userId,
-          role: 'AI',
-          content: '',
-          status: 'streaming',
-          parentId: parent.id,
-          agentId: agent.id,
-          modelUsed: agent.model,
-          heartbeatAt: new Date(),
-        },
-      ]);
+      const [reply] = await insertMessages(tx, [streamingReply(chat.id, userId, parent.id, agent)]);
       if (!reply) throw new Error('insert returned no message');
       return { parent, reply, agent };
     });
