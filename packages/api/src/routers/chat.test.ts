@@ -80,17 +80,23 @@ describe('chat: keyset pagination', () => {
     const a = await h.signIn();
     const created: string[] = [];
     for (let i = 0; i < 23; i++) created.push((await a.caller.chat.create({ title: `chat ${i}` })).id);
-    const seen: string[] = [];
+    const seen: { id: string; updatedAt: string }[] = [];
     let cursor: string | undefined;
     let pages = 0;
     do {
       const page = await a.caller.chat.list({ limit: 5, cursor });
-      seen.push(...page.items.map((c) => c.id));
+      seen.push(...page.items.map((c) => ({ id: c.id, updatedAt: c.updatedAt })));
       cursor = page.nextCursor ?? undefined;
       pages++;
     } while (cursor);
     expect(pages).toBe(5);
-    expect(seen).toEqual([...created].reverse());
+    // Every chat exactly once, in (updated_at desc, id desc) order: chats created in the same millisecond
+    // (fast embedded runs) tie on updated_at and are ordered by id, not by creation.
+    expect(seen.map((c) => c.id).sort()).toEqual([...created].sort());
+    const expected = [...seen].sort((x, y) =>
+      x.updatedAt === y.updatedAt ? (x.id < y.id ? 1 : -1) : x.updatedAt < y.updatedAt ? 1 : -1,
+    );
+    expect(seen).toEqual(expected);
   });
 
   it('orders chats with equal updated_at by id, with no duplicate or gap between pages', async () => {
