@@ -1,4 +1,5 @@
 import type { AppRouter } from '@chatplatform/api';
+import { type FakeOpenAI, startFakeOpenAI } from '@chatplatform/testing/fake-openai';
 import { newWallet } from '@chatplatform/testing/wallet';
 import {
   createTRPCClient,
@@ -19,6 +20,7 @@ import { startServer, type TestServer } from './harness';
  * (TRPC_FAST_PATH default), one with the official adapter alone (TRPC_FAST_PATH=false). Every request is
  * sent to both and the answers compared. Which path served a request shows in the framing only: the direct
  * route writes one buffer with a content-length, the official adapter streams its Response (chunked).
+ * Subscriptions (SSE) are streamed by both; there the onError counts tell the paths apart (see below).
  */
 
 /** Headers that describe the connection or the moment, not the answer. */
@@ -47,15 +49,20 @@ async function snapshot(res: Response): Promise<{ snap: Snapshot; direct: boolea
 let fast: TestServer;
 let official: TestServer;
 let token: string;
+/** A provider that never sends a token: replies that stay `streaming` until stopped. */
+let idle: FakeOpenAI;
 
 beforeAll(async () => {
-  fast = await startServer();
-  official = await startServer({ env: { TRPC_FAST_PATH: 'false' }, shareWith: fast });
+  idle = await startFakeOpenAI({ reply: 'never sent', firstTokenDelayMs: 600_000 });
+  const env = { AI_BASE_URL: idle.baseURL, AI_MODELS: 'idle', AI_DEFAULT_MODEL: 'local/demo' };
+  fast = await startServer({ env });
+  official = await startServer({ env: { ...env, TRPC_FAST_PATH: 'false' }, shareWith: fast });
   token = (await fast.signIn()).accessToken;
 });
 afterAll(async () => {
   await official?.close();
   await fast?.close();
+  await idle?.close();
 });
 
 /** trpc_errors_total by procedure and code: what onError counted. */
@@ -564,8 +571,31 @@ describe('TOO_MANY_REQUESTS with Retry-After', () => {
     );
 });
 
-describe('httpSubscriptionLink (message.stream): subscriptions go to the official handler on both', () => {
+/** The message_streams_open gauge: message.stream followers running on that server. */
+async function openStreams(s: TestServer): Promise<number> {
+  const text = await fetch(`${s.url}/metrics`).then((r) => r.text());
+  const m = /^message_streams_open (\d+)$/m.exec(text);
+  if (!m?.[1]) throw new Error('message_streams_open missing from /metrics');
+  return Number(m[1]);
+}
+
+async function until(probe: () => Promise<number>, want: number): Promise<void> {
+  const deadline = Date.now() + 5000;
+  let got = await probe();
+  while (got !== want && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+    got = await probe();
+  }
+  expect(got).toBe(want);
+}
+
+describe('message.stream over SSE: the direct route writes what the official adapter writes', () => {
   const unknownId = '00000000-0000-4000-8000-000000000000';
+  const sseInit = (headers: Record<string, string> = {}) => ({
+    headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream', ...headers },
+  });
+  const streamPath = (input: unknown) =>
+    `/trpc/message.stream?input=${encodeURIComponent(JSON.stringify(input))}`;
 
   it('streams the same reply text to the same end', async () => {
     const replies = [];
@@ -579,6 +609,44 @@ describe('httpSubscriptionLink (message.stream): subscriptions go to the officia
     expect(replies[0]?.closing).toBe('done');
     expect(replies[0]?.text.length).toBeGreaterThan(0);
     expect(replies[0]).toEqual(replies[1]);
+  });
+
+  it('replays one finished reply with the same bytes: from the start, after an id in the input, after Last-Event-ID', async () => {
+    const client = clientFor(fast.url, token);
+    const chat = await client.chat.create.mutate({});
+    const sent = await client.message.send.mutate({ chatId: chat.id, content: 'replay me twice' });
+    const messageId = sent.assistantMessage.id;
+    const r = await streamReply(client, messageId);
+    expect(r.closing?.type).toBe('done');
+    expect(r.events.length).toBeGreaterThan(2);
+    const mid = r.events[Math.floor(r.events.length / 2)]?.id ?? '';
+    const requests: Array<[string, RequestInit]> = [
+      [streamPath({ messageId }), sseInit()],
+      [streamPath({ messageId, lastEventId: mid }), sseInit()],
+      [streamPath({ messageId }), sseInit({ 'last-event-id': mid })],
+    ];
+    const bodies: string[] = [];
+    for (const [path, init] of requests) {
+      const [f, o] = [
+        await snapshot(await fetch(`${fast.url}${path}`, init)),
+        await snapshot(await fetch(`${official.url}${path}`, init)),
+      ];
+      expect(f.snap).toEqual(o.snap);
+      expect(f.snap.status).toBe(200);
+      expect(f.snap.headers['content-type']).toBe('text/event-stream');
+      expect(f.snap.body.startsWith('event: connected\ndata: {}\n\n\n')).toBe(true);
+      expect(f.snap.body.endsWith('event: return\ndata: \n\n\n')).toBe(true);
+      bodies.push(f.snap.body);
+    }
+    // Every event of the reply, each with its id; the resumed ones start after `mid`.
+    for (const e of r.events) expect(bodies[0]).toContain(`\nid: ${e.id}\n`);
+    // Resumed after `mid`: in the input (the @trpc/client link) or in the Last-Event-ID header (a native
+    // EventSource reconnecting), tRPC puts it into the input either way.
+    for (const resumed of [bodies[1], bodies[2]]) {
+      expect(resumed).not.toContain(`id: ${mid}\n`);
+      expect(resumed).toContain(`id: ${r.events.at(-1)?.id}\n`);
+    }
+    expect(bodies[2]).toBe(bodies[1]);
   });
 
   it.each([
@@ -598,16 +666,63 @@ describe('httpSubscriptionLink (message.stream): subscriptions go to the officia
     expect(errors[0]?.data).toMatchObject({ path: 'message.stream' });
   });
 
-  it('answers a raw SSE request for an unknown message with the same bytes', async () => {
-    const path = `/trpc/message.stream?input=${encodeURIComponent(JSON.stringify({ messageId: unknownId }))}`;
-    const init = { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' } };
+  it.each([
+    ['an unknown message', streamPath({ messageId: unknownId }), true, 'NOT_FOUND'],
+    ['no token', streamPath({ messageId: unknownId }), false, 'UNAUTHORIZED'],
+    ['malformed input JSON', '/trpc/message.stream?input=%7Bbad', true, 'BAD_REQUEST'],
+    [
+      'an event id that is not one',
+      streamPath({ messageId: unknownId, lastEventId: 'x' }),
+      true,
+      'BAD_REQUEST',
+    ],
+    ['an unknown field', streamPath({ messageId: unknownId, extra: 1 }), true, 'BAD_REQUEST'],
+  ])('answers a raw SSE request with %s with the same bytes', async (_name, path, signedIn, code) => {
+    const init = signedIn ? sseInit() : { headers: { accept: 'text/event-stream' } };
     const [f, o] = [
       await snapshot(await fetch(`${fast.url}${path}`, init)),
       await snapshot(await fetch(`${official.url}${path}`, init)),
     ];
-    expect(f.snap.headers['content-type']).toContain('text/event-stream');
-    expect(f.snap.body).toContain('NOT_FOUND');
+    expect(f.snap.headers['content-type']).toBe('text/event-stream');
+    expect(f.snap.body).toContain('event: serialized-error');
+    expect(f.snap.body).toContain(code);
     expect(f.snap).toEqual(o.snap);
-    expect([f.direct, o.direct]).toEqual([false, false]);
+  });
+
+  it.each([
+    ['fails in the procedure call (input)', streamPath({ messageId: 'x' }), 'BAD_REQUEST', [1, 2]],
+    ['fails while streaming (no such message)', streamPath({ messageId: unknownId }), 'NOT_FOUND', [1, 1]],
+  ])('reports a subscription that %s to onError once', async (_name, path, code, expected) => {
+    const key = `{procedure="message.stream",code="${code}"}`;
+    const counts = [];
+    for (const s of [fast, official]) {
+      const before = (await errorCounts(s))[key] ?? 0;
+      await fetch(`${s.url}${path}`, sseInit()).then((r) => r.text());
+      counts.push(((await errorCounts(s))[key] ?? 0) - before);
+    }
+    // The official handler reports an error of the call itself twice (for the call, and again as it
+    // formats the SSE error event), so it shows which path served each request.
+    expect(counts).toEqual(expected);
+  });
+
+  it('a client that goes away ends its follower on the server', async () => {
+    const client = clientFor(fast.url, token);
+    const agent = await client.agent.create.mutate({ name: 'never answers', model: 'openai/idle' });
+    const chat = await client.chat.create.mutate({ agentId: agent.id });
+    const sent = await client.message.send.mutate({ chatId: chat.id, content: 'are you there?' });
+    const messageId = sent.assistantMessage.id;
+    for (const s of [fast, official]) {
+      const before = await openStreams(s);
+      const connections = Array.from({ length: 5 }, () => new AbortController());
+      for (const c of connections) {
+        const res = await fetch(`${s.url}${streamPath({ messageId })}`, { ...sseInit(), signal: c.signal });
+        const first = await res.body?.getReader().read();
+        expect(new TextDecoder().decode(first?.value)).toContain('event: connected');
+      }
+      await until(() => openStreams(s), before + 5);
+      for (const c of connections) c.abort();
+      await until(() => openStreams(s), before);
+    }
+    await client.message.stop.mutate({ messageId });
   });
 });

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Prometheus metrics: requests and durations by route (tRPC: by procedure), sign-ins, errors. */
 export function createMetrics() {
@@ -44,7 +44,19 @@ function routeLabel(url: string, routePattern: string | undefined): string {
   return routePattern ?? 'unmatched';
 }
 
-export function registerMetrics(app: FastifyInstance, metrics: Metrics) {
+export function registerMetrics(
+  app: FastifyInstance,
+  metrics: Metrics,
+  gauges: { openStreams: () => number },
+) {
+  new Gauge({
+    name: 'message_streams_open',
+    help: 'message.stream subscriptions open on this instance',
+    registers: [metrics.registry],
+    collect() {
+      this.set(gauges.openStreams());
+    },
+  });
   app.addHook('onResponse', async (req, reply) => {
     const route = routeLabel(req.url, req.routeOptions.url);
     metrics.requests.inc({ method: req.method, route, status: String(reply.statusCode) });

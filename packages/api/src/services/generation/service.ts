@@ -75,14 +75,18 @@ function streamingReply(
   };
 }
 
-function abortable(p: Promise<void>, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
+/**
+ * `p`, or sooner when a signal aborts. Listeners live only while waiting: a follower that waits for hours
+ * holds no derived signal (AbortSignal.any() would make one per subscription).
+ */
+function abortable(p: Promise<void>, signals: readonly AbortSignal[]): Promise<void> {
+  if (signals.some((s) => s.aborted)) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
-      signal.removeEventListener('abort', done);
+      for (const s of signals) s.removeEventListener('abort', done);
       resolve();
     };
-    signal.addEventListener('abort', done, { once: true });
+    for (const s of signals) s.addEventListener('abort', done, { once: true });
     p.then(done, done);
   });
 }
@@ -96,6 +100,7 @@ export class GenerationService {
   readonly registry: ModelRegistry;
   readonly runner: GenerationRunner;
   private readonly closing = new AbortController();
+  private following = 0;
 
   constructor(
     private readonly deps: { db: Database; config: ApiConfig; ports: Ports; logger: Logger },
@@ -229,10 +234,12 @@ export class GenerationService {
     const { db, ports } = this.deps;
     const msg = await getMessageForUser(db, { id: input.messageId, userId });
     if (msg?.role !== 'AI') throw notFound('Message');
-    const combined = signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal;
+    const signals = signal ? [signal, this.closing.signal] : [this.closing.signal];
+    const aborted = () => signals.some((s) => s.aborted);
     const key = logKey(msg.id);
     const checkMs = Math.max(1000, this.deps.config.ai.staleAfterMs);
     const watch = ports.events.watch(key);
+    this.following++;
     try {
       let cursor = input.lastEventId;
       let seen = '';
@@ -257,7 +264,7 @@ export class GenerationService {
       };
       let checkDb = msg.status !== 'streaming';
       let quietSince = Date.now();
-      while (!combined.aborted) {
+      while (!aborted()) {
         // Appends carry their entry: when those continue this follower's cursor, no read is needed.
         const entries = watch.take(cursor) ?? (await ports.events.read(key, cursor, 500));
         if (yield* emit(entries)) return;
@@ -280,11 +287,17 @@ export class GenerationService {
             return;
           }
         }
-        await abortable(watch.next(checkMs), combined);
+        await abortable(watch.next(checkMs), signals);
       }
     } finally {
+      this.following--;
       watch.close();
     }
+  }
+
+  /** message.stream subscriptions open on this instance (a gauge in /metrics). */
+  get openStreams(): number {
+    return this.following;
   }
 
   /** Ends every open message.stream on this instance (server shutdown: preClose). */
