@@ -91,6 +91,41 @@ describe('two instances sharing PostgreSQL and Redis', () => {
     }
   });
 
+  it('a shutdown cuts the streams it serves without ending them: the client resumes on another instance', async () => {
+    const e = await startServer({ env: env(fake.baseURL), shareWith: a });
+    const s = await a.signIn();
+    const onA = clientFor(a.url, s.accessToken);
+    const chat = await onA.chat.create.mutate({});
+    const sent = await onA.message.send.mutate({ chatId: chat.id, content: 'follow me elsewhere' });
+    const id = sent.assistantMessage.id;
+    const path = `/trpc/message.stream?input=${encodeURIComponent(JSON.stringify({ messageId: id }))}`;
+    const res = await fetch(`${e.url}${path}`, { headers: { authorization: `Bearer ${s.accessToken}` } });
+    const reader = res.body?.getReader();
+    if (!reader) throw new Error('no body');
+    let body = '';
+    let closed: Promise<void> | undefined;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      body += new TextDecoder().decode(value);
+      if (!closed && (body.match(/\nid: /g) ?? []).length >= 2) closed = e.close();
+    }
+    await closed;
+    // Cut, not completed: no `return` (the tRPC client would stop) and no closing event of the reply.
+    expect(body).not.toContain('event: return');
+    expect(body).not.toContain('serialized-error');
+    const events = [...body.matchAll(/data: (.*)\nid: (.*)\n/g)].map((m) => ({
+      data: JSON.parse(m[1] ?? '') as { type: string; text?: string },
+      id: m[2] ?? '',
+    }));
+    expect(events.every((ev) => ev.data.type === 'delta')).toBe(true);
+    const rest = await streamReply(onA, id, { lastEventId: events.at(-1)?.id });
+    expect(rest.closing?.type).toBe('done');
+    const stored = await onA.message.byId.query({ id });
+    expect(events.map((ev) => ev.data.text).join('') + rest.text).toBe(stored.content);
+    expect(stored.content).toBe(REPLY);
+  });
+
   it('a graceful shutdown ends running replies as interrupted at once; subscribers elsewhere get the closing event', async () => {
     const d = await startServer({ env: env(fake.baseURL), shareWith: a });
     const s = await d.signIn();

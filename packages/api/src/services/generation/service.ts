@@ -12,7 +12,7 @@ import type { ApiConfig } from '../../config';
 import { AppError, notFound } from '../../errors';
 import type { Logger } from '../../logger';
 import { compareIds } from '../../ports/events';
-import type { Ports } from '../../ports/types';
+import type { LogWatch, Ports } from '../../ports/types';
 import { type ResolvedAgent, resolveChatAgent } from '../agents';
 import { ModelRegistry } from '../ai/registry';
 import { reserveReply } from '../quota';
@@ -75,18 +75,16 @@ function streamingReply(
   };
 }
 
-/**
- * `p`, or sooner when a signal aborts. Listeners live only while waiting: a follower that waits for hours
- * holds no derived signal (AbortSignal.any() would make one per subscription).
- */
-function abortable(p: Promise<void>, signals: readonly AbortSignal[]): Promise<void> {
-  if (signals.some((s) => s.aborted)) return Promise.resolve();
+/** `p`, or sooner when the signal aborts; the listener lives only while waiting. */
+function abortable(p: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
-      for (const s of signals) s.removeEventListener('abort', done);
+      signal.removeEventListener('abort', done);
       resolve();
     };
-    for (const s of signals) s.addEventListener('abort', done, { once: true });
+    signal.addEventListener('abort', done, { once: true });
     p.then(done, done);
   });
 }
@@ -99,8 +97,9 @@ function abortable(p: Promise<void>, signals: readonly AbortSignal[]): Promise<v
 export class GenerationService {
   readonly registry: ModelRegistry;
   readonly runner: GenerationRunner;
-  private readonly closing = new AbortController();
-  private following = 0;
+  /** The watches of open message.stream followers: shutdown closes them, which wakes each follower. */
+  private readonly following = new Set<LogWatch>();
+  private closing = false;
 
   constructor(
     private readonly deps: { db: Database; config: ApiConfig; ports: Ports; logger: Logger },
@@ -234,12 +233,12 @@ export class GenerationService {
     const { db, ports } = this.deps;
     const msg = await getMessageForUser(db, { id: input.messageId, userId });
     if (msg?.role !== 'AI') throw notFound('Message');
-    const signals = signal ? [signal, this.closing.signal] : [this.closing.signal];
-    const aborted = () => signals.some((s) => s.aborted);
+    // Ends when the client goes away (signal) or the server shuts down (closeStreams); both wake the wait.
+    const aborted = () => this.closing || signal?.aborted === true;
     const key = logKey(msg.id);
     const checkMs = Math.max(1000, this.deps.config.ai.staleAfterMs);
     const watch = ports.events.watch(key);
-    this.following++;
+    this.following.add(watch);
     try {
       let cursor = input.lastEventId;
       let seen = '';
@@ -287,22 +286,26 @@ export class GenerationService {
             return;
           }
         }
-        await abortable(watch.next(checkMs), signals);
+        await abortable(watch.next(checkMs), signal);
       }
+      // Shutting down: the response ends without tRPC's `return` event, so the client's EventSource
+      // reconnects (through the load balancer, to another instance) with Last-Event-ID and resumes there.
+      if (this.closing) throw new DOMException('This server is shutting down.', 'AbortError');
     } finally {
-      this.following--;
+      this.following.delete(watch);
       watch.close();
     }
   }
 
   /** message.stream subscriptions open on this instance (a gauge in /metrics). */
   get openStreams(): number {
-    return this.following;
+    return this.following.size;
   }
 
   /** Ends every open message.stream on this instance (server shutdown: preClose). */
   closeStreams(): void {
-    this.closing.abort();
+    this.closing = true;
+    for (const w of this.following) w.close();
   }
 
   async shutdown(): Promise<void> {
