@@ -15,6 +15,8 @@ import { loadConfig } from '../../src/env';
 export type StreamingParent =
   | { kind: 'start'; databaseUrl: string; redisUrl?: string; env: Record<string, string> }
   | { kind: 'stats'; id: number; gc?: boolean }
+  /** Reads `streams` replies of `model` straight through the AI SDK provider, nothing else: its own cost. */
+  | { kind: 'providerRead'; id: number; model: string; streams: number }
   | { kind: 'stop' };
 
 export interface StreamingStats {
@@ -37,6 +39,7 @@ export interface StreamingStats {
 export type StreamingChild =
   | { kind: 'ready'; url: string; backend: string }
   | { kind: 'stats'; id: number; stats: StreamingStats }
+  | { kind: 'providerRead'; id: number; cpuMicros: number; wallMs: number; textDeltas: number }
   | { kind: 'error'; message: string };
 
 const send = (m: StreamingChild) => process.send?.(m);
@@ -60,6 +63,9 @@ function countClient(client: Queryable): void {
 }
 
 let stop: (() => Promise<void>) | undefined;
+let providerRead:
+  | ((model: string, streams: number) => Promise<{ cpuMicros: number; wallMs: number; textDeltas: number }>)
+  | undefined;
 
 const cpu = () => {
   const u = process.cpuUsage();
@@ -114,6 +120,22 @@ process.on('message', async (m: StreamingParent) => {
       await app.listen({ host: '127.0.0.1', port: 0 });
       const address = app.server.address();
       if (!address || typeof address === 'string') throw new Error('no address');
+      providerRead = async (model, streams) => {
+        const lm = app.resources.services.generation.registry.get(model);
+        if (!lm) throw new Error(`no model ${model}`);
+        let textDeltas = 0;
+        const one = async () => {
+          const { stream } = await lm.doStream({
+            prompt: [{ role: 'user', content: [{ type: 'text', text: 'provider read' }] }],
+          });
+          for await (const part of stream as unknown as AsyncIterable<{ type: string }>)
+            if (part.type === 'text-delta') textDeltas++;
+        };
+        const c0 = cpu();
+        const t0 = performance.now();
+        await Promise.all(Array.from({ length: streams }, one));
+        return { cpuMicros: cpu() - c0, wallMs: performance.now() - t0, textDeltas };
+      };
       stop = async () => {
         await app.close();
         await ports.close();
@@ -143,6 +165,9 @@ process.on('message', async (m: StreamingParent) => {
           firstAppends,
         },
       });
+    } else if (m.kind === 'providerRead') {
+      if (!providerRead) throw new Error('not started');
+      send({ kind: 'providerRead', id: m.id, ...(await providerRead(m.model, m.streams)) });
     } else if (m.kind === 'stop') {
       await stop?.();
       process.exit(0);

@@ -23,12 +23,21 @@ import type { StreamingChild, StreamingParent, StreamingStats } from '../lib/str
  * - server RSS growth per 1,000 open idle subscriptions (after GC; target at most 50 MB), measured before the
  *   levels, and the JS heap + external growth beside it (the steadier figure: RSS moves in whole pages).
  * A warm-up of WARMUP replies runs first, so the first level does not measure the JIT compiling the path.
+ * 200 streams run twice: at 50 tokens/s each (a fast model: 10,000 tokens/s in all) and at 10 tokens/s.
+ * Last, the same 200 replies are read through the AI SDK provider alone, the CPU floor of the token path.
  */
-const LEVELS = [1, 50, 200];
 const USERS = 10;
 const FIRST_TOKEN_MS = 1000;
 const TOKENS = 30;
-const INTER_TOKEN_MS = 20;
+/** Concurrent streams, and the provider's pace: 20 ms apart is a fast model (50 tokens/s), 100 ms a slow one. */
+const LEVELS = [
+  { streams: 1, interTokenMs: 20 },
+  { streams: 50, interTokenMs: 20 },
+  { streams: 200, interTokenMs: 20 },
+  { streams: 200, interTokenMs: 100 },
+];
+/** The fake provider's model for each pace. */
+const modelFor = (interTokenMs: number) => (interTokenMs === 20 ? 'bench' : `bench${interTokenMs}`);
 const IDLE_SUBS = 1000;
 const IDLE_REPLIES = 5;
 const WARMUP = 20;
@@ -45,8 +54,10 @@ function startChild(spec: Extract<StreamingParent, { kind: 'start' }>) {
   });
   let nextId = 0;
   const waiters = new Map<number, (s: StreamingStats) => void>();
+  const readers = new Map<number, (r: Extract<StreamingChild, { kind: 'providerRead' }>) => void>();
   child.on('message', (m: StreamingChild) => {
     if (m.kind === 'stats') waiters.get(m.id)?.(m.stats);
+    if (m.kind === 'providerRead') readers.get(m.id)?.(m);
     if (m.kind === 'error') console.error(`streaming server: ${m.message}`);
   });
   const ready = new Promise<{ url: string; backend: string }>((resolve, reject) => {
@@ -64,6 +75,13 @@ function startChild(spec: Extract<StreamingParent, { kind: 'start' }>) {
       return new Promise((resolve) => {
         waiters.set(id, resolve);
         child.send({ kind: 'stats', id, gc } satisfies StreamingParent);
+      });
+    },
+    providerRead(model: string, streams: number) {
+      const id = nextId++;
+      return new Promise<Extract<StreamingChild, { kind: 'providerRead' }>>((resolve) => {
+        readers.set(id, resolve);
+        child.send({ kind: 'providerRead', id, model, streams } satisfies StreamingParent);
       });
     },
     stop(): Promise<void> {
@@ -121,11 +139,9 @@ async function oneReply(client: Client, chatId: string, marker: string) {
 
 export default async function streaming(): Promise<void> {
   const reply = Array.from({ length: TOKENS }, (_, i) => `tok${i}`).join(' ');
-  const fake = await startFakeOpenAI({
-    reply,
-    firstTokenDelayMs: FIRST_TOKEN_MS,
-    interTokenDelayMs: INTER_TOKEN_MS,
-  });
+  const fake = await startFakeOpenAI({ reply, firstTokenDelayMs: FIRST_TOKEN_MS, interTokenDelayMs: 20 });
+  const paces = [...new Set(LEVELS.map((l) => l.interTokenMs))];
+  for (const ms of paces) fake.setBehavior(modelFor(ms), { interTokenDelayMs: ms });
   fake.setBehavior('idle', { firstTokenDelayMs: 600_000 });
   const db = await createBenchDatabase('streaming');
   const redisUrl = await probeRedis();
@@ -137,7 +153,7 @@ export default async function streaming(): Promise<void> {
     ...(redisUrl ? { redisUrl } : {}),
     env: {
       AI_BASE_URL: fake.baseURL,
-      AI_MODELS: 'bench,idle',
+      AI_MODELS: [...paces.map(modelFor), 'idle'].join(','),
       AI_DEFAULT_MODEL: 'openai/bench',
       AI_MAX_CONCURRENT_PER_USER: '1000',
       AI_FIRST_TOKEN_TIMEOUT_MS: '900000',
@@ -149,7 +165,7 @@ export default async function streaming(): Promise<void> {
   try {
     const { url, backend } = await server.ready;
     console.log(
-      `backend ${backend}; provider: first token after ${FIRST_TOKEN_MS} ms, ${TOKENS} tokens ${INTER_TOKEN_MS} ms apart; coalescing window 30 ms`,
+      `backend ${backend}; provider: first token after ${FIRST_TOKEN_MS} ms, then ${TOKENS} tokens ${paces.join(' or ')} ms apart; coalescing window 30 ms`,
     );
     const clients: Client[] = [];
     for (let i = 0; i < USERS; i++) {
@@ -206,12 +222,30 @@ export default async function streaming(): Promise<void> {
     for (const id of idleReplies) await pick(0).message.stop.mutate({ messageId: id });
     await new Promise((r) => setTimeout(r, 500));
 
+    // An agent per user and pace (agents are owned; the platform default uses the 20 ms model).
+    const agents = new Map<string, string>();
+    for (const ms of paces)
+      for (let u = 0; u < USERS; u++) {
+        const agent = await pick(u).agent.create.mutate({
+          name: `bench ${ms} ms`,
+          model: `openai/${modelFor(ms)}`,
+        });
+        agents.set(`${u}:${ms}`, agent.id);
+      }
+
     const rows: string[][] = [];
     const stageRows: string[][] = [];
-    for (const c of LEVELS) {
-      const chats = await Promise.all(Array.from({ length: c }, (_, i) => pick(i).chat.create.mutate({})));
+    for (const { streams: c, interTokenMs } of LEVELS) {
+      const chats = await Promise.all(
+        Array.from({ length: c }, (_, i) =>
+          pick(i).chat.create.mutate({ agentId: agents.get(`${i % USERS}:${interTokenMs}`) ?? '' }),
+        ),
+      );
+      const level = `${c} @ ${1000 / interTokenMs}/s`;
       const before = await server.stats();
-      const markers = chats.map((_, i) => `bench ${c} ${i} ${Math.random().toString(36).slice(2)}`);
+      const markers = chats.map(
+        (_, i) => `bench ${c} ${interTokenMs} ${i} ${Math.random().toString(36).slice(2)}`,
+      );
       const results = await Promise.all(chats.map((chat, i) => oneReply(pick(i), chat.id, markers[i] ?? '')));
       await new Promise((r) => setTimeout(r, 200));
       const after = await server.stats();
@@ -241,11 +275,11 @@ export default async function streaming(): Promise<void> {
         }
       }
       const pq = (xs: number[]) => `${fmt(quantile(xs, 0.5), 1)} / ${fmt(quantile(xs, 0.99), 1)}`;
-      stageRows.push([String(c), pq(stages.server), pq(stages.log), pq(stages.delivery)]);
+      stageRows.push([level, pq(stages.server), pq(stages.log), pq(stages.delivery)]);
       const per = (k: Exclude<keyof StreamingStats, 'firstAppends' | 'heap'>) =>
         fmt((after[k] - before[k]) / c, 1);
       rows.push([
-        String(c),
+        level,
         fmt(quantile(added, 0.5), 1),
         fmt(quantile(added, 0.99), 1),
         `${fmt(quantile(sends, 0.5), 0)} / ${fmt(quantile(sends, 0.99), 0)}`,
@@ -262,7 +296,7 @@ export default async function streaming(): Promise<void> {
     );
     printTable(
       [
-        'streams',
+        'streams @ tokens/s each',
         'added TTFT p50 ms',
         'p99 ms',
         'send p50 / p99 ms',
@@ -281,12 +315,21 @@ export default async function streaming(): Promise<void> {
     console.log('\nWhere the added time to first token goes (p50 / p99 ms):');
     printTable(
       [
-        'streams',
+        'streams @ tokens/s each',
         'provider -> server (AI SDK read)',
         'event log append',
         'log -> client (follow, SSE, parse)',
       ],
       stageRows,
+    );
+
+    // The floor under the token path: the same replies read through the AI SDK provider alone (fetch, SSE
+    // parsing, chunk validation), with no event log, subscriber or database.
+    const floor = await server.providerRead(`openai/${modelFor(20)}`, 200);
+    const perToken = floor.cpuMicros / Math.max(1, floor.textDeltas);
+    const rate = 200 * (1000 / 20);
+    console.log(
+      `\nAI SDK read alone, 200 replies at 50 tokens/s: ${floor.textDeltas} tokens, ${fmt(perToken, 0)} us server CPU per token (all threads); ${rate.toLocaleString('en-US')} tokens/s would take ${fmt((perToken * rate) / 1e4, 0)} % of one core for reading alone`,
     );
   } finally {
     await server.stop();
