@@ -5,6 +5,7 @@
  * them with its RSS on request.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createEphemeralKeys } from '@chatplatform/api';
 import { createMemoryPorts, createRedisPorts } from '@chatplatform/api/ports';
 import { createDb } from '@chatplatform/db';
@@ -39,7 +40,14 @@ export interface StreamingStats {
 export type StreamingChild =
   | { kind: 'ready'; url: string; backend: string }
   | { kind: 'stats'; id: number; stats: StreamingStats }
-  | { kind: 'providerRead'; id: number; cpuMicros: number; wallMs: number; textDeltas: number }
+  | {
+      kind: 'providerRead';
+      id: number;
+      cpuMicros: number;
+      mainThreadMicros: number;
+      wallMs: number;
+      textDeltas: number;
+    }
   | { kind: 'error'; message: string };
 
 const send = (m: StreamingChild) => process.send?.(m);
@@ -63,13 +71,24 @@ function countClient(client: Queryable): void {
 }
 
 let stop: (() => Promise<void>) | undefined;
-let providerRead:
-  | ((model: string, streams: number) => Promise<{ cpuMicros: number; wallMs: number; textDeltas: number }>)
-  | undefined;
+type ProviderRead = Omit<Extract<StreamingChild, { kind: 'providerRead' }>, 'kind' | 'id'>;
+let providerRead: ((model: string, streams: number) => Promise<ProviderRead>) | undefined;
 
 const cpu = () => {
   const u = process.cpuUsage();
   return u.user + u.system;
+};
+
+/** CPU time of the main (JS) thread alone, microseconds: Linux's per-thread counters (its tid is the pid). */
+const mainThreadCpu = (): number => {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime, fields 14 and 15 of stat(5)
+    return (ticks * 1e6) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return Number.NaN;
+  }
 };
 
 process.on('message', async (m: StreamingParent) => {
@@ -132,9 +151,15 @@ process.on('message', async (m: StreamingParent) => {
             if (part.type === 'text-delta') textDeltas++;
         };
         const c0 = cpu();
+        const m0 = mainThreadCpu();
         const t0 = performance.now();
         await Promise.all(Array.from({ length: streams }, one));
-        return { cpuMicros: cpu() - c0, wallMs: performance.now() - t0, textDeltas };
+        return {
+          cpuMicros: cpu() - c0,
+          mainThreadMicros: mainThreadCpu() - m0,
+          wallMs: performance.now() - t0,
+          textDeltas,
+        };
       };
       stop = async () => {
         await app.close();
