@@ -49,6 +49,9 @@ export async function startServer(
     app,
     url,
     config,
+    ...((opts.shareWith?.databaseUrl ?? testDb?.url)
+      ? { databaseUrl: opts.shareWith?.databaseUrl ?? testDb?.url }
+      : {}),
     async signIn(wallet: PrivateKeyAccount = newWallet(), chainId = 1) {
       const q = encodeURIComponent(JSON.stringify({ address: wallet.address, chainId }));
       const m = (await fetch(`${url}/trpc/auth.message?input=${q}`).then((r) => r.json())) as {
@@ -87,6 +90,8 @@ export interface TestServer {
   app: FastifyInstance;
   url: string;
   config: ServerConfig;
+  /** The test database's URL when it is PostgreSQL (another process can join it); absent on PGlite. */
+  databaseUrl?: string;
   signIn(
     wallet?: PrivateKeyAccount,
     chainId?: number,

@@ -1,7 +1,15 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { logKey } from '@chatplatform/api';
+import { insertMessages } from '@chatplatform/db/queries';
+import { testDatabaseUrl, testRedisUrl } from '@chatplatform/testing/db';
 import { type FakeOpenAI, startFakeOpenAI } from '@chatplatform/testing/fake-openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientFor, streamReply, until } from './ai-client';
 import { startServer, type TestServer } from './harness';
+import type { InstanceSpec } from './instance-process';
 
 const REPLY = Array.from({ length: 40 }, (_, i) => `token${i}`).join(' ');
 
@@ -29,6 +37,35 @@ afterAll(async () => {
   await a?.close();
   await fake?.close();
 });
+
+/** An instance in a child process joining `shareWith`'s database, Redis prefix and signing key. */
+async function startInstanceProcess(shareWith: TestServer, instanceEnv: Record<string, string>) {
+  const redis = shareWith.app.resources.redis;
+  const keyPrefix = redis?.options.keyPrefix;
+  if (!shareWith.databaseUrl || !testRedisUrl || typeof keyPrefix !== 'string')
+    throw new Error('needs PostgreSQL and Redis');
+  const child: ChildProcess = fork(fileURLToPath(new URL('./instance-process.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = once(child, 'exit').then(() => undefined);
+  const privatePem = shareWith.app.resources.services.keys.signing.privateKey
+    .export({ type: 'pkcs8', format: 'pem' })
+    .toString();
+  child.send({
+    databaseUrl: shareWith.databaseUrl,
+    redisUrl: testRedisUrl,
+    keyPrefix,
+    privatePem,
+    env: instanceEnv,
+  } satisfies InstanceSpec);
+  const [m] = (await once(child, 'message')) as [{ url?: string; error?: string }];
+  if (!m.url) {
+    child.kill('SIGKILL');
+    throw new Error(`instance process failed: ${m.error}`);
+  }
+  return { url: m.url, exited, kill: () => void child.kill('SIGKILL') };
+}
 
 describe('two instances sharing PostgreSQL and Redis', () => {
   it('send on A, stream on B, cut, resume on A with lastEventId, stop from B: client text equals stored text', async () => {
@@ -62,34 +99,75 @@ describe('two instances sharing PostgreSQL and Redis', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  it('a reply whose instance dies is marked interrupted by the other one, keeping its partial text', async () => {
-    const c = await startServer({ env: env(fake.baseURL), shareWith: a });
-    try {
-      const s = await c.signIn();
-      const onC = clientFor(c.url, s.accessToken);
-      const onB = clientFor(b.url, s.accessToken);
-      const chat = await onC.chat.create.mutate({});
-      const sent = await onC.message.send.mutate({ chatId: chat.id, content: 'I will be cut off' });
-      const id = sent.assistantMessage.id;
-      const limitsBefore = await onB.user.limits.query();
-      let crashed: Promise<void> | undefined;
-      const r = await streamReply(onB, id, {
-        onDelta: (n) => {
-          if (n === 3) crashed = c.app.resources.services.generation.runner.crashForTests();
-        },
-      });
-      await crashed;
-      expect(r.closing).toMatchObject({ type: 'interrupted', message: expect.stringMatching(/went away/) });
-      const stored = await onB.message.byId.query({ id });
-      expect(stored.status).toBe('interrupted');
-      expect(stored.content).toBe(r.text);
-      expect(r.text.length).toBeGreaterThan(0);
-      // Partial output was produced: the reply is not refunded.
-      expect((await onB.user.limits.query()).aiMessages.used).toBe(limitsBefore.aiMessages.used);
-    } finally {
-      await c.close();
-    }
+  it('the leftovers of an instance that died (a reply still streaming, its heartbeat stale, part of it in the log) end as interrupted with the log text', async () => {
+    const s = await a.signIn();
+    const onA = clientFor(a.url, s.accessToken);
+    const onB = clientFor(b.url, s.accessToken);
+    const chat = await onA.chat.create.mutate({});
+    // What a killed instance leaves behind, written as it would have written it: the two rows of a send, the
+    // heartbeat it stopped beating a minute ago, and the deltas it got into the event log.
+    const userMessageId = randomUUID();
+    const [, reply] = await insertMessages(a.app.resources.dbHandle.db, [
+      { id: userMessageId, chatId: chat.id, userId: s.user.id, role: 'USER', content: 'left behind' },
+      {
+        chatId: chat.id,
+        userId: s.user.id,
+        role: 'AI',
+        content: '',
+        status: 'streaming',
+        parentId: userMessageId,
+        modelUsed: 'openai/slow',
+        heartbeatAt: new Date(Date.now() - 60_000),
+      },
+    ]);
+    if (!reply) throw new Error('no reply row');
+    for (const text of ['half ', 'a reply'])
+      await a.app.resources.ports.events.append(
+        logKey(reply.id),
+        JSON.stringify({ type: 'delta', text }),
+        60,
+      );
+
+    const r = await streamReply(onB, reply.id);
+    expect(r.text).toBe('half a reply');
+    expect(r.closing).toMatchObject({ type: 'interrupted', message: expect.stringMatching(/went away/) });
+    const stored = await onA.message.byId.query({ id: reply.id });
+    expect(stored).toMatchObject({ status: 'interrupted', content: 'half a reply' });
   });
+
+  // A second process can join only a real PostgreSQL and Redis, not PGlite or the in-process ports.
+  it.skipIf(!(testDatabaseUrl && testRedisUrl))(
+    'a reply whose instance is killed (SIGKILL) mid-reply is marked interrupted by another, keeping its partial text',
+    async () => {
+      const c = await startInstanceProcess(a, env(fake.baseURL));
+      try {
+        const s = await a.signIn();
+        const onC = clientFor(c.url, s.accessToken);
+        const onB = clientFor(b.url, s.accessToken);
+        const chat = await onC.chat.create.mutate({});
+        const sent = await onC.message.send.mutate({ chatId: chat.id, content: 'I will be cut off' });
+        const id = sent.assistantMessage.id;
+        const limitsBefore = await onB.user.limits.query();
+        const r = await streamReply(onB, id, {
+          onDelta: (n) => {
+            if (n === 3) c.kill();
+          },
+        });
+        await c.exited;
+        expect(r.closing).toMatchObject({ type: 'interrupted', message: expect.stringMatching(/went away/) });
+        const stored = await onB.message.byId.query({ id });
+        expect(stored.status).toBe('interrupted');
+        expect(stored.content).toBe(r.text);
+        expect(r.text.length).toBeGreaterThan(0);
+        expect(REPLY.startsWith(r.text)).toBe(true);
+        // Partial output was produced: the reply is not refunded.
+        expect((await onB.user.limits.query()).aiMessages.used).toBe(limitsBefore.aiMessages.used);
+      } finally {
+        c.kill();
+        await c.exited;
+      }
+    },
+  );
 
   it('a shutdown cuts the streams it serves without ending them: the client resumes on another instance', async () => {
     const e = await startServer({ env: env(fake.baseURL), shareWith: a });

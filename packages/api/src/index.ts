@@ -10,7 +10,7 @@ export type { AppRouter, RouterInputs, RouterOutputs } from './root';
 export { appRouter, createCaller } from './root';
 export { syncAgentsFromConfig } from './services/agents';
 export { demoReply } from './services/ai/local-demo';
-export type { StreamEvent } from './services/generation/events';
+export { logKey, type StreamEvent } from './services/generation/events';
 export type { GenerationService } from './services/generation/service';
 export type { KeySet } from './services/keys';
 export { createEphemeralKeys, loadOrCreateKeys } from './services/keys';

@@ -156,7 +156,6 @@ export class GenerationRunner {
   private heartbeat: NodeJS.Timeout | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private stopping = false;
-  private crashed = false;
 
   constructor(private readonly deps: RunnerDeps) {}
 
@@ -272,7 +271,6 @@ export class GenerationRunner {
       clearTimeout(totalTimer);
     }
 
-    if (this.crashed) return;
     const reason: unknown = ac.signal.aborted ? ac.signal.reason : undefined;
     let status: 'done' | 'stopped' | 'error' | 'interrupted' = 'done';
     let closing: ClosingEvent;
@@ -385,14 +383,5 @@ export class GenerationRunner {
     const jobs = [...this.jobs.values()];
     for (const j of jobs) j.ac.abort(new GenerationAbort('shutdown'));
     await Promise.allSettled(jobs.map((j) => j.done));
-  }
-
-  /**
-   * Test hook: behave like a process that died. Running jobs stop without writing their end (the rows stay
-   * `streaming`, their heartbeat stops), as if the process had been killed.
-   */
-  async crashForTests(): Promise<void> {
-    this.crashed = true;
-    await this.shutdown();
   }
 }
