@@ -1,4 +1,7 @@
-import type { AppRouter } from '@chatplatform/api';
+import { randomUUID } from 'node:crypto';
+import { get as httpGet } from 'node:http';
+import { type AppRouter, logKey } from '@chatplatform/api';
+import { insertMessages } from '@chatplatform/db/queries';
 import { type FakeOpenAI, startFakeOpenAI } from '@chatplatform/testing/fake-openai';
 import { newWallet } from '@chatplatform/testing/wallet';
 import {
@@ -571,6 +574,29 @@ describe('TOO_MANY_REQUESTS with Retry-After', () => {
     );
 });
 
+/** A GET whose reader waits 300 ms before reading anything, then reads to the end. */
+function slowRead(url: string, headers: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = httpGet(url, { headers }, (res) => {
+      res.pause();
+      setTimeout(() => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+        res.on('error', reject);
+        res.resume();
+      }, 300);
+    });
+    req.on('error', reject);
+  });
+}
+
+const compareIds = (a: string, b: string) => {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am - bm || as - bs;
+};
+
 /** The message_streams_open gauge: message.stream followers running on that server. */
 async function openStreams(s: TestServer): Promise<number> {
   const text = await fetch(`${s.url}/metrics`).then((r) => r.text());
@@ -703,6 +729,48 @@ describe('message.stream over SSE: the direct route writes what the official ada
     // The official handler reports an error of the call itself twice (for the call, and again as it
     // formats the SSE error event), so it shows which path served each request.
     expect(counts).toEqual(expected);
+  });
+
+  it('a reader slower than the replay gets every event in order, the same bytes as from the official handler', async () => {
+    // A finished reply of 8 MB in 4,000 events: more than the socket buffers hold, so the direct route has to
+    // wait for the client to read (push() refuses, the next read() resumes it).
+    const s = await fast.signIn();
+    const client = clientFor(fast.url, s.accessToken);
+    const chat = await client.chat.create.mutate({});
+    const piece = `${'x'.repeat(2047)} `;
+    const count = 4000;
+    const userMessageId = randomUUID();
+    const [, reply] = await insertMessages(fast.app.resources.dbHandle.db, [
+      { id: userMessageId, chatId: chat.id, userId: s.user.id, role: 'USER', content: 'a long one' },
+      {
+        chatId: chat.id,
+        userId: s.user.id,
+        role: 'AI',
+        content: piece.repeat(count),
+        status: 'stopped',
+        parentId: userMessageId,
+        modelUsed: 'local/demo',
+      },
+    ]);
+    if (!reply) throw new Error('no reply row');
+    const events = fast.app.resources.ports.events;
+    const key = logKey(reply.id);
+    const delta = JSON.stringify({ type: 'delta', text: piece });
+    await Promise.all(Array.from({ length: count }, () => events.append(key, delta, 120)));
+    await events.append(key, JSON.stringify({ type: 'stopped' }), 120);
+
+    const url = (base: string) => `${base}${streamPath({ messageId: reply.id })}`;
+    const headers = { authorization: `Bearer ${s.accessToken}`, accept: 'text/event-stream' };
+    const [f, o] = [await slowRead(url(fast.url), headers), await slowRead(url(official.url), headers)];
+    expect(f.length).toBeGreaterThan(count * piece.length);
+    expect(f).toBe(o);
+    const ids = [...f.matchAll(/\nid: (\d+-\d+)\n/g)].map((m) => m[1] ?? '');
+    expect(ids).toHaveLength(count + 1);
+    expect([...ids].sort(compareIds)).toEqual(ids);
+    expect(f.split(`"text":"${piece}"`)).toHaveLength(count + 1);
+    expect(
+      f.endsWith('data: {"type":"stopped"}\nid: ' + ids.at(-1) + '\n\n\nevent: return\ndata: \n\n\n'),
+    ).toBe(true);
   });
 
   it('a client that goes away ends its follower on the server', async () => {
