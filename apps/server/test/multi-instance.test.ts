@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { logKey } from '@chatplatform/api';
 import { insertMessages } from '@chatplatform/db/queries';
@@ -37,6 +38,43 @@ afterAll(async () => {
   await a?.close();
   await fake?.close();
 });
+
+/** A TCP load balancer on loopback: every new connection goes to the current target. */
+async function startBalancer(initial: string) {
+  let target = new URL(initial);
+  let connections = 0;
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    connections++;
+    const upstream = connect(Number(target.port), target.hostname);
+    for (const [from, to] of [
+      [socket, upstream],
+      [upstream, socket],
+    ] as const) {
+      sockets.add(from);
+      from.pipe(to);
+      from.on('error', () => to.destroy());
+      from.on('close', () => {
+        sockets.delete(from);
+        to.destroy();
+      });
+    }
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    route(to: string) {
+      target = new URL(to);
+    },
+    connections: () => connections,
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
 
 /** An instance in a child process joining `shareWith`'s database, Redis prefix and signing key. */
 async function startInstanceProcess(shareWith: TestServer, instanceEnv: Record<string, string>) {
@@ -202,6 +240,39 @@ describe('two instances sharing PostgreSQL and Redis', () => {
     const stored = await onA.message.byId.query({ id });
     expect(events.map((ev) => ev.data.text).join('') + rest.text).toBe(stored.content);
     expect(stored.content).toBe(REPLY);
+  });
+
+  it('behind a load balancer, the @trpc/client resumes a stream its instance cut at shutdown on another one, with no gap', async () => {
+    const e = await startServer({ env: env(fake.baseURL), shareWith: a });
+    const lb = await startBalancer(e.url);
+    try {
+      const s = await a.signIn();
+      const viaLb = clientFor(lb.url, s.accessToken);
+      // The reply runs on A; the stream goes through the balancer to E, which then shuts down.
+      const onA = clientFor(a.url, s.accessToken);
+      const chat = await onA.chat.create.mutate({});
+      const sent = await onA.message.send.mutate({ chatId: chat.id, content: 'survive a deploy' });
+      const id = sent.assistantMessage.id;
+      let closed: Promise<void> | undefined;
+      const r = await streamReply(viaLb, id, {
+        onDelta: (n) => {
+          if (n !== 2) return;
+          lb.route(a.url); // new connections go to A, as a load balancer does once E is out of rotation
+          closed = e.close();
+        },
+      });
+      await closed;
+      expect(r.error).toBeUndefined();
+      expect(r.closing?.type).toBe('done');
+      const stored = await viaLb.message.byId.query({ id });
+      expect(r.text).toBe(stored.content);
+      expect(stored.content).toBe(REPLY);
+      const ids = r.events.map((ev) => ev.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(lb.connections()).toBeGreaterThan(1);
+    } finally {
+      await lb.close();
+    }
   });
 
   it('a graceful shutdown ends running replies as interrupted at once; subscribers elsewhere get the closing event', async () => {
