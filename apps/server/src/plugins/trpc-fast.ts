@@ -207,9 +207,10 @@ function directCaller(trpc: Options) {
 
     const call = { batchIndex: 0, path, procedure: proc, getRawInput, result: input.result };
     let ctx: unknown;
-    const fail = (cause: unknown, reported: boolean) => {
+    /** The SSE error event for `cause`, reported to onError once. */
+    const fail = (cause: unknown) => {
       const error = getTRPCErrorFromUnknown(cause);
-      if (!reported) trpc.onError?.({ error, path, input: input.result(), ctx, type, req });
+      trpc.onError?.({ error, path, input: input.result(), ctx, type, req });
       const shape = getErrorShape({ config, ctx, error, input: input.result(), path, type });
       return `event: serialized-error\ndata: ${JSON.stringify(serialize(shape))}\n\n\n`;
     };
@@ -234,10 +235,9 @@ function directCaller(trpc: Options) {
             code: 'INTERNAL_SERVER_ERROR',
             message: `Subscription ${path} did not return an observable or a AsyncGenerator`,
           }),
-          false,
         );
     } catch (cause) {
-      failure = fail(cause, false);
+      failure = fail(cause);
     }
 
     reply.header('vary', 'trpc-accept, accept');
@@ -267,7 +267,7 @@ function directCaller(trpc: Options) {
           }
           if (!abort.signal.aborted) await write('event: return\ndata: \n\n\n');
         } catch (cause) {
-          if (!isAbortError(cause) && !abort.signal.aborted) await write(fail(cause, false));
+          if (!isAbortError(cause) && !abort.signal.aborted) await write(fail(cause));
         }
       } catch (cause) {
         // Only a broken errorFormatter or transformer gets here: the stream ends as tRPC's would, cut.
