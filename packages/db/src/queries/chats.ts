@@ -36,17 +36,26 @@ export async function createChat(
 /**
  * Takes the chat's row lock and bumps its counters; returns undefined when the chat is missing or not the
  * user's. Every write that adds or removes messages goes through this inside its transaction, so
- * message_count and updated_at stay exact under concurrent writers.
+ * message_count and updated_at stay exact under concurrent writers. With `firstTitle` (a send), a chat that
+ * had no messages and no chosen title gets it as its generated title, locked so later messages never rename
+ * the chat: all in the same one statement.
  */
 export async function bumpChatForUser(
   db: Executor,
-  params: { chatId: string; userId: string; messageDelta: number },
+  params: { chatId: string; userId: string; messageDelta: number; firstTitle?: string },
 ): Promise<Chat | undefined> {
+  const retitle = sql`(not ${chats.titleLocked} and ${chats.messageCount} = 0)`;
   const [row] = await db
     .update(chats)
     .set({
       messageCount: sql`greatest(${chats.messageCount} + ${params.messageDelta}, 0)`,
       updatedAt: sql`greatest(now(), ${chats.updatedAt} + interval '1 millisecond')`,
+      ...(params.firstTitle === undefined
+        ? {}
+        : {
+            title: sql`case when ${retitle} then ${params.firstTitle}::text else ${chats.title} end`,
+            titleLocked: sql`${chats.titleLocked} or ${retitle}`,
+          }),
     })
     .where(and(eq(chats.id, params.chatId), eq(chats.userId, params.userId)))
     .returning();

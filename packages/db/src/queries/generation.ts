@@ -1,6 +1,5 @@
 import { and, desc, eq, inArray, lt, lte, sql } from 'drizzle-orm';
 import type { Executor } from '../client';
-import { type Chat, chats } from '../schema/chats';
 import { type Message, type MessageStatus, messages } from '../schema/messages';
 import { messageValues, type NewMessageParams } from './messages';
 
@@ -121,35 +120,8 @@ export async function markInterrupted(
 }
 
 /**
- * The chat side of a new reply, in one statement: takes the chat's row lock (ownership in the WHERE, so
- * another user's chat is undefined, exactly like a missing one), adds `messageDelta` to message_count, bumps
- * updated_at and, when `firstTitle` is given and the chat had no messages and no chosen title, sets it as
- * the generated title (locking it, so later messages never rename the chat).
- */
-export async function claimChatForReply(
-  db: Executor,
-  params: { chatId: string; userId: string; messageDelta: number; firstTitle?: string },
-): Promise<Chat | undefined> {
-  const retitle =
-    params.firstTitle === undefined
-      ? sql`false`
-      : sql`(not ${chats.titleLocked} and ${chats.messageCount} = 0)`;
-  const [row] = await db
-    .update(chats)
-    .set({
-      messageCount: sql`greatest(${chats.messageCount} + ${params.messageDelta}, 0)`,
-      updatedAt: sql`greatest(now(), ${chats.updatedAt} + interval '1 millisecond')`,
-      title: sql`case when ${retitle} then ${params.firstTitle ?? null}::text else ${chats.title} end`,
-      titleLocked: sql`${chats.titleLocked} or ${retitle}`,
-    })
-    .where(and(eq(chats.id, params.chatId), eq(chats.userId, params.userId)))
-    .returning();
-  return row;
-}
-
-/**
  * Inserts messages into a chat in one statement, in order (so their seq follows the list). The caller has
- * claimed the chat (claimChatForReply) in the same transaction. Ids may be given, so a reply can name its
+ * claimed the chat (bumpChatForUser) in the same transaction. Ids may be given, so a reply can name its
  * parent inserted by the same statement.
  */
 export async function insertMessages(

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Executor, Message } from '@chatplatform/db';
 import {
-  claimChatForReply,
+  bumpChatForUser,
   countStreamingForUser,
   getMessageById,
   getMessageForUser,
@@ -143,7 +143,7 @@ export class GenerationService {
     await this.start();
     const ai = this.deps.config.ai;
     const r = await this.deps.db.transaction(async (tx) => {
-      const chat = await claimChatForReply(tx, {
+      const chat = await bumpChatForUser(tx, {
         chatId: input.chatId,
         userId,
         messageDelta: 2,
@@ -192,7 +192,7 @@ export class GenerationService {
             : undefined;
       if (!parent)
         throw new AppError('BAD_REQUEST', 'NO_PARENT', 'The message this reply answered was deleted.');
-      const chat = await claimChatForReply(tx, { chatId: parent.chatId, userId, messageDelta: 1 });
+      const chat = await bumpChatForUser(tx, { chatId: parent.chatId, userId, messageDelta: 1 });
       if (!chat) throw notFound('Message');
       await reserveReply(tx, userId);
       await this.checkConcurrency(tx, userId);
