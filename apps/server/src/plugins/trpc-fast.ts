@@ -11,6 +11,7 @@ import { getHTTPStatusCode, type TRPCRequestInfo } from '@trpc/server/http';
 import { isObservable, observableToAsyncIterable } from '@trpc/server/observable';
 import {
   getErrorShape,
+  getLastEventId,
   isAbortError,
   isAsyncIterable,
   isObject,
@@ -71,6 +72,12 @@ const UNUSUAL_QUERY = /[^\x21-\x7e]|#/;
 const STREAM_IN_SINGLE_CALL =
   'Cannot use stream-like response in non-streaming request - use httpBatchStreamLink';
 
+/** The request's query string. */
+function searchParams(req: FastifyRequest): URLSearchParams {
+  const at = req.url.indexOf('?');
+  return new URLSearchParams(at === -1 ? '' : req.url.slice(at + 1));
+}
+
 /** tRPC's `hasContentType`: media types are compared case-insensitively, parameters ignored. */
 function mediaType(header: string | undefined): string | undefined {
   return header?.toLowerCase().split(';', 1)[0]?.trim();
@@ -128,10 +135,9 @@ function directCaller(trpc: Options) {
   const connected = `event: connected\ndata: ${JSON.stringify(sse?.client ?? {})}\n\n\n`;
 
   /** The raw input of a GET call: the `input` query parameter, deserialized. */
-  const queryInput = (req: FastifyRequest) =>
+  const queryInput = (params: URLSearchParams) =>
     lazyInput(() => {
-      const q = req.url.indexOf('?');
-      const text = q === -1 ? null : new URLSearchParams(req.url.slice(q + 1)).get('input');
+      const text = params.get('input');
       const raw: unknown = text ? JSON.parse(text) : undefined;
       return raw === undefined ? undefined : deserialize(raw);
     });
@@ -168,11 +174,13 @@ function directCaller(trpc: Options) {
    */
   async function subscribe(req: FastifyRequest, reply: FastifyReply, path: string, proc: AnyTRPCProcedure) {
     const type = proc._def.type;
-    const input = queryInput(req);
-    const h = req.headers['last-event-id'];
-    const at = req.url.indexOf('?');
-    const q = new URLSearchParams(at === -1 ? '' : req.url.slice(at + 1));
-    const given = (typeof h === 'string' ? h : null) ?? q.get('lastEventId') ?? q.get('Last-Event-Id');
+    const params = searchParams(req);
+    const input = queryInput(params);
+    const header = req.headers['last-event-id'];
+    const given = getLastEventId({
+      headers: new Headers(typeof header === 'string' ? { 'last-event-id': header } : undefined),
+      searchParams: params,
+    });
     // As tRPC's getRequestInfo: the id a reconnecting EventSource sends goes into the input.
     const getRawInput = async () => {
       const raw = await input.getRawInput();
@@ -316,7 +324,7 @@ function directCaller(trpc: Options) {
       if (type === 'subscription') return subscribe(req, reply, path, proc);
       const input =
         req.method === 'GET'
-          ? queryInput(req)
+          ? queryInput(searchParams(req))
           : lazyInput(() => {
               const raw: unknown = JSON.parse(req.body as string);
               return raw === undefined ? undefined : deserialize(raw);
