@@ -1,4 +1,7 @@
-import type { ApiConfig } from '@chatplatform/api';
+import { randomUUID } from 'node:crypto';
+import { type ApiConfig, logKey } from '@chatplatform/api';
+import type { Message, MessageStatus } from '@chatplatform/db';
+import { insertMessages } from '@chatplatform/db/queries';
 import { createTestDb, createTestRedis } from '@chatplatform/testing/db';
 import { newWallet } from '@chatplatform/testing/wallet';
 import type { FastifyInstance } from 'fastify';
@@ -97,4 +100,41 @@ export interface TestServer {
     chainId?: number,
   ): Promise<{ wallet: PrivateKeyAccount; accessToken: string; refreshToken: string; user: { id: string } }>;
   close(): Promise<void>;
+}
+
+/**
+ * A user message and its reply written straight into the database and the reply's event log, as an instance
+ * would have left them: for states the API cannot produce on demand (what a killed instance leaves behind,
+ * a reply too long to generate in a test). `events` are the log entries' data, appended in order.
+ */
+export async function seedReply(
+  server: TestServer,
+  opts: {
+    chatId: string;
+    userId: string;
+    content: string;
+    status: MessageStatus;
+    heartbeatAt?: Date;
+    events: string[];
+  },
+): Promise<Message> {
+  const userMessageId = randomUUID();
+  const [, reply] = await insertMessages(server.app.resources.dbHandle.db, [
+    { id: userMessageId, chatId: opts.chatId, userId: opts.userId, role: 'USER', content: 'seeded' },
+    {
+      chatId: opts.chatId,
+      userId: opts.userId,
+      role: 'AI',
+      content: opts.content,
+      status: opts.status,
+      parentId: userMessageId,
+      modelUsed: 'local/demo',
+      heartbeatAt: opts.heartbeatAt ?? null,
+    },
+  ]);
+  if (!reply) throw new Error('no reply row');
+  const log = server.app.resources.ports.events;
+  // One connection keeps the appends in the order they are issued.
+  await Promise.all(opts.events.map((data) => log.append(logKey(reply.id), data, 120)));
+  return reply;
 }

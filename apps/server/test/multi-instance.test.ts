@@ -1,15 +1,12 @@
 import { type ChildProcess, fork } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { logKey } from '@chatplatform/api';
-import { insertMessages } from '@chatplatform/db/queries';
 import { testDatabaseUrl, testRedisUrl } from '@chatplatform/testing/db';
 import { type FakeOpenAI, startFakeOpenAI } from '@chatplatform/testing/fake-openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientFor, streamReply, until } from './ai-client';
-import { startServer, type TestServer } from './harness';
+import { seedReply, startServer, type TestServer } from './harness';
 import type { InstanceSpec } from './instance-process';
 
 const REPLY = Array.from({ length: 40 }, (_, i) => `token${i}`).join(' ');
@@ -142,29 +139,16 @@ describe('two instances sharing PostgreSQL and Redis', () => {
     const onA = clientFor(a.url, s.accessToken);
     const onB = clientFor(b.url, s.accessToken);
     const chat = await onA.chat.create.mutate({});
-    // What a killed instance leaves behind, written as it would have written it: the two rows of a send, the
-    // heartbeat it stopped beating a minute ago, and the deltas it got into the event log.
-    const userMessageId = randomUUID();
-    const [, reply] = await insertMessages(a.app.resources.dbHandle.db, [
-      { id: userMessageId, chatId: chat.id, userId: s.user.id, role: 'USER', content: 'left behind' },
-      {
-        chatId: chat.id,
-        userId: s.user.id,
-        role: 'AI',
-        content: '',
-        status: 'streaming',
-        parentId: userMessageId,
-        modelUsed: 'openai/slow',
-        heartbeatAt: new Date(Date.now() - 60_000),
-      },
-    ]);
-    if (!reply) throw new Error('no reply row');
-    for (const text of ['half ', 'a reply'])
-      await a.app.resources.ports.events.append(
-        logKey(reply.id),
-        JSON.stringify({ type: 'delta', text }),
-        60,
-      );
+    // What a killed instance leaves behind: the two rows of a send, the heartbeat it stopped beating a minute
+    // ago, and the deltas it got into the event log.
+    const reply = await seedReply(a, {
+      chatId: chat.id,
+      userId: s.user.id,
+      content: '',
+      status: 'streaming',
+      heartbeatAt: new Date(Date.now() - 60_000),
+      events: ['half ', 'a reply'].map((text) => JSON.stringify({ type: 'delta', text })),
+    });
 
     const r = await streamReply(onB, reply.id);
     expect(r.text).toBe('half a reply');

@@ -34,10 +34,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
  * Everything else goes to the official handler unchanged: batches, `trpc-accept: application/jsonl`
  * (httpBatchStreamLink), SSE with pings or a maximum duration configured, other content types, empty or
  * BOM-prefixed POST bodies, unknown procedures, wrong methods, HEAD, paths or query strings that tRPC would
- * decode differently, and every request when `responseMeta` is configured. It relies on tRPC internals (`router._def.procedures`, the
- * procedure call signature, getErrorShape): tRPC is pinned to an exact version and
- * test/trpc-fast.test.ts compares both paths byte for byte through the real @trpc/client.
- * TRPC_FAST_PATH=false registers the official plugin alone.
+ * decode differently, and every request when `responseMeta` is configured. It relies on tRPC internals
+ * (`router._def.procedures`, the procedure call signature, getErrorShape): tRPC is pinned to an exact
+ * version, and test/trpc-fast.test.ts and test/trpc-fast-sse.test.ts compare both paths byte for byte
+ * through the real @trpc/client. TRPC_FAST_PATH=false registers the official plugin alone.
  */
 export function trpcFastPlugin<TRouter extends AnyTRPCRouter>(
   fastify: FastifyInstance,
