@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { createEphemeralKeys } from '@chatplatform/api';
 import { createMemoryPorts, createRedisPorts } from '@chatplatform/api/ports';
 import { createDb } from '@chatplatform/db';
@@ -30,6 +31,11 @@ export interface StreamingStats {
   heap: number;
   /** CPU time (user + system) the server process has used, microseconds. */
   cpuMicros: number;
+  /** Garbage-collector pauses of the main thread so far: how many, and their total in milliseconds. */
+  gcPauses: number;
+  gcMs: number;
+  /** The longest single pause since the previous stats request, milliseconds. */
+  gcMaxMs: number;
   /**
    * Per reply (message id): when its first event was handed to the event log and when the log confirmed
    * it, as epoch milliseconds (performance.timeOrigin + now(), comparable across processes on this host).
@@ -51,6 +57,15 @@ export type StreamingChild =
   | { kind: 'error'; message: string };
 
 const send = (m: StreamingChild) => process.send?.(m);
+/** Every pause the collector makes stops the main thread: the tail of the first-token latency waits on them. */
+const pauses = { gcPauses: 0, gcMs: 0, gcMaxMs: 0 };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    pauses.gcPauses++;
+    pauses.gcMs += e.duration;
+    pauses.gcMaxMs = Math.max(pauses.gcMaxMs, e.duration);
+  }
+}).observe({ entryTypes: ['gc'] });
 const counts = { pgStatements: 0, pgWrites: 0, pgTransactions: 0, redisCommands: 0 };
 const firstAppends: Record<string, [number, number]> = {};
 const epochNow = () => performance.timeOrigin + performance.now();
@@ -187,9 +202,11 @@ process.on('message', async (m: StreamingParent) => {
           rss: process.memoryUsage().rss,
           heap: process.memoryUsage().heapUsed + process.memoryUsage().external,
           cpuMicros: cpu(),
+          ...pauses,
           firstAppends,
         },
       });
+      pauses.gcMaxMs = 0;
     } else if (m.kind === 'providerRead') {
       if (!providerRead) throw new Error('not started');
       send({ kind: 'providerRead', id: m.id, ...(await providerRead(m.model, m.streams)) });

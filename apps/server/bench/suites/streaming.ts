@@ -6,6 +6,7 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { type Client, clientFor } from '../../test/ai-client';
 import { createBenchDatabase, probeRedis } from '../lib/backend';
 import { benchEnv } from '../lib/env';
+import { busyPercent, machineCpu } from '../lib/machine';
 import { fmt, printTable } from '../lib/report';
 import { signIn } from '../lib/signin';
 import type { StreamingChild, StreamingParent, StreamingStats } from '../lib/streaming-child';
@@ -53,7 +54,7 @@ const quantile = (xs: number[], q: number) => {
 
 function startChild(spec: Extract<StreamingParent, { kind: 'start' }>) {
   const child: ChildProcess = fork(fileURLToPath(new URL('../lib/streaming-child.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx', '--expose-gc'],
+    execArgv: ['--import', 'tsx', '--expose-gc', ...benchEnv.BENCH_SERVER_FLAGS],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let nextId = 0;
@@ -239,6 +240,7 @@ export default async function streaming(): Promise<void> {
 
     const rows: string[][] = [];
     const stageRows: string[][] = [];
+    const loadRows: string[][] = [];
     for (const { streams: c, interTokenMs } of LEVELS) {
       const chats = await Promise.all(
         Array.from({ length: c }, (_, i) =>
@@ -247,12 +249,24 @@ export default async function streaming(): Promise<void> {
       );
       const level = `${c} @ ${1000 / interTokenMs}/s`;
       const before = await server.stats();
+      const machine0 = machineCpu();
+      const t0 = performance.now();
       const markers = chats.map(
         (_, i) => `bench ${c} ${interTokenMs} ${i} ${Math.random().toString(36).slice(2)}`,
       );
       const results = await Promise.all(chats.map((chat, i) => oneReply(pick(i), chat.id, markers[i] ?? '')));
+      const wallMs = performance.now() - t0;
+      const machine1 = machineCpu();
       await new Promise((r) => setTimeout(r, 200));
       const after = await server.stats();
+      const statsWallMs = performance.now() - t0;
+      loadRows.push([
+        level,
+        fmt(wallMs / 1000, 1),
+        fmt((after.cpuMicros - before.cpuMicros) / 10 / statsWallMs, 0),
+        fmt(busyPercent(machine0, machine1), 0),
+        `${after.gcPauses - before.gcPauses} / ${fmt(after.gcMs - before.gcMs, 0)} / ${fmt(after.gcMaxMs, 1)}`,
+      ]);
       const added: number[] = [];
       const stages = { server: [] as number[], log: [] as number[], delivery: [] as number[] };
       const sends = results.map((r) => r.sendMs);
@@ -325,6 +339,19 @@ export default async function streaming(): Promise<void> {
         'log -> client (follow, SSE, parse)',
       ],
       stageRows,
+    );
+    console.log(
+      '\nLoad while each level ran (from its first send to its last closing event; the server figures include the 200 ms after):',
+    );
+    printTable(
+      [
+        'streams @ tokens/s each',
+        'seconds',
+        'server process CPU, % of one core',
+        'machine busy, % of all cores',
+        'server GC pauses: count / total ms / longest ms',
+      ],
+      loadRows,
     );
 
     // The floor under the token path: the same replies read through the AI SDK provider alone (fetch, SSE
