@@ -33,6 +33,8 @@ export async function startServer(
   });
   opts.api?.(config.api);
   const db = opts.shareWith?.app.resources.dbHandle ?? testDb?.handle;
+  /** PostgreSQL's URL, for a process that joins this database; PGlite has none. */
+  const databaseUrl = opts.shareWith?.databaseUrl ?? testDb?.url;
   const redis = opts.shareWith?.app.resources.redis ?? testRedis?.redis;
   const app = await buildApp(config, {
     ...(db ? { db } : {}),
@@ -52,9 +54,7 @@ export async function startServer(
     app,
     url,
     config,
-    ...((opts.shareWith?.databaseUrl ?? testDb?.url)
-      ? { databaseUrl: opts.shareWith?.databaseUrl ?? testDb?.url }
-      : {}),
+    ...(databaseUrl ? { databaseUrl } : {}),
     async signIn(wallet: PrivateKeyAccount = newWallet(), chainId = 1) {
       const q = encodeURIComponent(JSON.stringify({ address: wallet.address, chainId }));
       const m = (await fetch(`${url}/trpc/auth.message?input=${q}`).then((r) => r.json())) as {
