@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { startFakeOpenAI } from '@chatplatform/testing/fake-openai';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
@@ -362,7 +363,7 @@ export default async function streaming(): Promise<void> {
     const perTokenMain = floor.mainThreadMicros / tokens;
     const rate = 200 * (1000 / 20);
     console.log(
-      `\nAI SDK read alone, 200 replies at 50 tokens/s: ${floor.textDeltas} tokens; server CPU per token ${fmt(perToken, 0)} us (all threads), ${fmt(perTokenMain, 0)} us (main thread). At ${rate.toLocaleString('en-US')} tokens/s that is ${fmt((perTokenMain * rate) / 1e4, 0)} % of the main thread for reading alone`,
+      `\nAI SDK read alone, 200 replies at 50 tokens/s: ${floor.textDeltas} tokens; server CPU per token ${fmt(perToken, 0)} us (all threads), ${fmt(perTokenMain, 0)} us (main thread). At ${rate.toLocaleString('en-US')} tokens/s that is ${fmt((perTokenMain * rate) / 1e4, 0)} % of the main thread for reading alone, and ${fmt((perToken * rate) / 1e6, 1)} of this machine's ${availableParallelism()} cores`,
     );
   } finally {
     await server.stop();
