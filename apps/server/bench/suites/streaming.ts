@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
-import { performance } from 'node:perf_hooks';
 import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { startFakeOpenAI } from '@chatplatform/testing/fake-openai';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
