@@ -64,7 +64,7 @@ export async function buildApp(config: ServerConfig, injected: Injected = {}): P
   });
 
   await registerSecurity(app, { corsOrigins: config.corsOrigins });
-  registerMetrics(app, metrics, { openStreams: () => resources.services.generation.openStreams });
+  registerMetrics(app, metrics, resources.services.generation);
 
   const contextFor = (req: FastifyRequest, setHeader: (k: string, v: string) => void) =>
     createInnerContext(resources.services, {

@@ -241,6 +241,51 @@ describe('message.stop and message.regenerate', () => {
   });
 });
 
+/** A sample's value in the server's /metrics text (0 when the series has not been seen yet). */
+async function metric(name: string): Promise<number> {
+  const text = await fetch(`${server.url}/metrics`).then((r) => r.text());
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.slice(name.length + 1)) : 0;
+}
+
+describe('/metrics for replies', () => {
+  it('counts the provider deltas read, the replies by how they ended and their time to first token', async () => {
+    const { client } = await user();
+    // Earlier tests' replies have all ended: this test's two are the only ones running below.
+    await until(async () => (await metric('ai_generations_running')) === 0);
+    const before = {
+      deltas: await metric('ai_provider_deltas_total'),
+      done: await metric('ai_replies_total{status="done"}'),
+      stopped: await metric('ai_replies_total{status="stopped"}'),
+      ttft: await metric('ai_time_to_first_token_seconds_count'),
+    };
+    const chat = await client.chat.create.mutate({});
+    const sent = await client.message.send.mutate({ chatId: chat.id, content: 'count me' });
+    const r = await streamReply(client, sent.assistantMessage.id);
+    expect(r.closing?.type).toBe('done');
+
+    const slow = await agentChat(client, 'openai/slow');
+    const long = await client.message.send.mutate({ chatId: slow.id, content: 'then stop me' });
+    await until(
+      async () => (await metric('ai_provider_deltas_total')) > before.deltas + tokensOf(r.text).length,
+    );
+    expect(await metric('ai_generations_running')).toBe(1);
+    await client.message.stop.mutate({ messageId: long.assistantMessage.id });
+    const stopped = await streamReply(client, long.assistantMessage.id);
+    expect(stopped.closing?.type).toBe('stopped');
+
+    // One delta per token of the reply that finished, and as many as the stopped one kept.
+    const stored = await client.message.byId.query({ id: long.assistantMessage.id });
+    expect(await metric('ai_provider_deltas_total')).toBe(
+      before.deltas + tokensOf(r.text).length + tokensOf(stored.content).length,
+    );
+    expect(await metric('ai_replies_total{status="done"}')).toBe(before.done + 1);
+    expect(await metric('ai_replies_total{status="stopped"}')).toBe(before.stopped + 1);
+    expect(await metric('ai_time_to_first_token_seconds_count')).toBe(before.ttft + 2);
+    expect(await metric('ai_generations_running')).toBe(0);
+  });
+});
+
 describe('agents', () => {
   it('refuses a model that is not on the server allow list', async () => {
     const { client } = await user();

@@ -11,6 +11,7 @@ export { appRouter, createCaller } from './root';
 export { syncAgentsFromConfig } from './services/agents';
 export { demoReply } from './services/ai/local-demo';
 export { logKey, type StreamEvent } from './services/generation/events';
+export type { ReplyEnded } from './services/generation/runner';
 export type { GenerationService } from './services/generation/service';
 export type { KeySet } from './services/keys';
 export { createEphemeralKeys, loadOrCreateKeys } from './services/keys';

@@ -1,3 +1,4 @@
+import type { ReplyEnded } from '@chatplatform/api';
 import type { FastifyInstance } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -44,19 +45,62 @@ function routeLabel(url: string, routePattern: string | undefined): string {
   return routePattern ?? 'unmatched';
 }
 
-export function registerMetrics(
-  app: FastifyInstance,
-  metrics: Metrics,
-  gauges: { openStreams: () => number },
-) {
+/** What the generation service shows /metrics (GenerationService, structurally). */
+export interface GenerationSource {
+  readonly openStreams: number;
+  readonly runner: {
+    readonly running: number;
+    readonly deltasRead: number;
+    onReplyEnded(fn: (r: ReplyEnded) => void): () => void;
+  };
+}
+
+export function registerMetrics(app: FastifyInstance, metrics: Metrics, generation: GenerationSource) {
+  const registers = [metrics.registry];
   new Gauge({
     name: 'message_streams_open',
     help: 'message.stream subscriptions open on this instance',
-    registers: [metrics.registry],
+    registers,
     collect() {
-      this.set(gauges.openStreams());
+      this.set(generation.openStreams);
     },
   });
+  new Gauge({
+    name: 'ai_generations_running',
+    help: 'AI replies being generated on this instance',
+    registers,
+    collect() {
+      this.set(generation.runner.running);
+    },
+  });
+  let deltasCounted = 0;
+  new Counter({
+    name: 'ai_provider_deltas_total',
+    help: 'Text deltas read from model providers on this instance (about one token each)',
+    registers,
+    collect() {
+      const n = generation.runner.deltasRead;
+      if (n > deltasCounted) this.inc(n - deltasCounted);
+      deltasCounted = n;
+    },
+  });
+  const replies = new Counter({
+    name: 'ai_replies_total',
+    help: 'AI replies this instance ran, by how they ended',
+    labelNames: ['status'],
+    registers,
+  });
+  const firstToken = new Histogram({
+    name: 'ai_time_to_first_token_seconds',
+    help: "From a reply's start (history read, model request) to the provider's first text",
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers,
+  });
+  const unsubscribe = generation.runner.onReplyEnded((r) => {
+    replies.inc({ status: r.status });
+    if (r.timeToFirstTokenMs !== null) firstToken.observe(r.timeToFirstTokenMs / 1000);
+  });
+  app.addHook('onClose', async () => unsubscribe());
   app.addHook('onResponse', async (req, reply) => {
     const route = routeLabel(req.url, req.routeOptions.url);
     metrics.requests.inc({ method: req.method, route, status: String(reply.statusCode) });

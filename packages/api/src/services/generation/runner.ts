@@ -128,6 +128,14 @@ class DeltaWriter {
   }
 }
 
+/** How a reply run on this instance ended: what /metrics counts. */
+export interface ReplyEnded {
+  status: 'done' | 'stopped' | 'error' | 'interrupted';
+  /** From the job's start (history read, request) to the provider's first text; null when none came. */
+  timeToFirstTokenMs: number | null;
+  durationMs: number;
+}
+
 interface Job {
   spec: JobSpec;
   ac: AbortController;
@@ -156,8 +164,20 @@ export class GenerationRunner {
   private heartbeat: NodeJS.Timeout | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private stopping = false;
+  private readonly endListeners = new Set<(r: ReplyEnded) => void>();
+  /**
+   * Text deltas read from providers by this instance since it started (OpenAI-compatible providers send about
+   * one token per delta). Each costs the main thread about 0.1 ms in the AI SDK: the figure to size by.
+   */
+  deltasRead = 0;
 
   constructor(private readonly deps: RunnerDeps) {}
+
+  /** Calls `fn` as each reply run here ends (before its closing event); returns the unsubscribe. */
+  onReplyEnded(fn: (r: ReplyEnded) => void): () => void {
+    this.endListeners.add(fn);
+    return () => this.endListeners.delete(fn);
+  }
 
   /** Subscribes to stop signals and starts the heartbeat and the sweeper; idempotent. */
   start(): Promise<void> {
@@ -254,6 +274,7 @@ export class GenerationRunner {
             clearTimeout(firstTimer);
           }
           text += part.delta;
+          this.deltasRead++;
           writer.push(part.delta);
         } else if (part.type === 'finish') {
           finishReason = part.finishReason.raw ?? part.finishReason.unified;
@@ -315,6 +336,15 @@ export class GenerationRunner {
     // a client that sees the closing event and reads the message finds the final text.
     await writer.drain();
     const ended = performance.now();
+    const timeToFirstTokenMs = firstTokenAt === null ? null : Math.round(firstTokenAt - started);
+    const durationMs = Math.round(ended - started);
+    for (const fn of this.endListeners) {
+      try {
+        fn({ status, timeToFirstTokenMs, durationMs });
+      } catch (err) {
+        logger.warn({ err, messageId: spec.messageId }, 'reply-ended listener failed');
+      }
+    }
     const row = await finishAssistantMessage(db, {
       id: spec.messageId,
       status,
@@ -324,8 +354,8 @@ export class GenerationRunner {
       completionTokens,
       finishReason: status === 'done' ? finishReason : status,
       errorMessage,
-      timeToFirstTokenMs: firstTokenAt === null ? null : Math.round(firstTokenAt - started),
-      durationMs: Math.round(ended - started),
+      timeToFirstTokenMs,
+      durationMs,
     });
     if (!row) return; // someone else (a sweeper) ended it already and told the subscribers.
     if (text.length === 0 && (status === 'error' || status === 'interrupted')) {
