@@ -111,9 +111,10 @@ process.on('message', async (m: StreamingParent) => {
     if (m.kind === 'start') {
       const db = createDb({ kind: 'postgres', url: m.databaseUrl, poolSize: 20 });
       db.pool?.on('connect', (c) => countClient(c as unknown as Queryable));
+      const keyPrefix = `bench:${randomBytes(4).toString('hex')}:`;
       const redis = m.redisUrl
         ? new Redis(m.redisUrl, {
-            keyPrefix: `bench:${randomBytes(4).toString('hex')}:`,
+            keyPrefix,
             maxRetriesPerRequest: 2,
             enableAutoPipelining: true,
           })
@@ -179,6 +180,14 @@ process.on('message', async (m: StreamingParent) => {
       stop = async () => {
         await app.close();
         await ports.close();
+        if (redis) {
+          // The replies' event logs would otherwise stay in the shared Redis for their hour of TTL. SCAN matches
+          // whole key names; commands add the client's prefix themselves.
+          for await (const keys of redis.scanStream({ match: `${keyPrefix}*`, count: 1000 }) as AsyncIterable<
+            string[]
+          >)
+            if (keys.length) await redis.unlink(...keys.map((k) => k.slice(keyPrefix.length)));
+        }
         redis?.disconnect();
         await db.close();
       };
