@@ -1,7 +1,7 @@
 import { type FakeOpenAI, startFakeOpenAI, unreachableBaseURL } from '@chatplatform/testing/fake-openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Client, clientFor, streamReply } from './ai-client';
-import { startServer, type TestServer } from './harness';
+import { readMetric, startServer, type TestServer } from './harness';
 
 let server: TestServer;
 let fake: FakeOpenAI;
@@ -92,13 +92,18 @@ describe('provider failures end the reply as `error` with a human message', () =
     });
   }
 
-  it('keeps serving others while a provider fails, and never answers 500', async () => {
+  it('keeps serving others while a provider fails, and never answers 500; /metrics counts each outcome', async () => {
+    const metric = (series: string) => readMetric(server.url, series);
+    const errors = await metric('ai_replies_total{status="error"}');
+    const done = await metric('ai_replies_total{status="done"}');
     const failing = Promise.all([replyWith('fake/hang'), replyWith('fake/e500'), replyWith('down/any')]);
     const ok = await replyWith('fake/ok');
     expect(ok.stream.closing?.type).toBe('done');
     expect(ok.stored.content).toBe('alpha beta gamma delta epsilon zeta eta theta');
     const results = await failing;
     for (const r of results) expect(r.stored.status).toBe('error');
+    expect(await metric('ai_replies_total{status="error"}')).toBe(errors + 3);
+    expect(await metric('ai_replies_total{status="done"}')).toBe(done + 1);
     const health = await fetch(`${server.url}/healthz`);
     expect(health.status).toBe(200);
   });

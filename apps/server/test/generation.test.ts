@@ -3,7 +3,7 @@ import { type FakeOpenAI, startFakeOpenAI, tokensOf } from '@chatplatform/testin
 import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Client, clientFor, streamReply, until } from './ai-client';
-import { startServer, type TestServer } from './harness';
+import { readMetric, startServer, type TestServer } from './harness';
 
 const LONG = Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ');
 
@@ -241,12 +241,7 @@ describe('message.stop and message.regenerate', () => {
   });
 });
 
-/** A sample's value in the server's /metrics text (0 when the series has not been seen yet). */
-async function metric(name: string): Promise<number> {
-  const text = await fetch(`${server.url}/metrics`).then((r) => r.text());
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line ? Number(line.slice(name.length + 1)) : 0;
-}
+const metric = (series: string) => readMetric(server.url, series);
 
 describe('/metrics for replies', () => {
   it('counts the provider deltas read, the replies by how they ended and their time to first token', async () => {

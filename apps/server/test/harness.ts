@@ -138,3 +138,10 @@ export async function seedReply(
   await Promise.all(opts.events.map((data) => log.append(logKey(reply.id), data, 120)));
   return reply;
 }
+
+/** A sample's value in a server's /metrics text, by its exact series name (0 while the series has no sample). */
+export async function readMetric(url: string, series: string): Promise<number> {
+  const text = await fetch(`${url}/metrics`).then((r) => r.text());
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : 0;
+}
