@@ -49,4 +49,16 @@ export class ModelRegistry {
   get(id: string): LanguageModelV3 | undefined {
     return this.models.get(id)?.model;
   }
+
+  /**
+   * Adds `model` to the allow list as `id` ("<provider>/<model>"): for an embedder's own LanguageModelV3 (the
+   * streaming benchmark's in-process model is one). An id already on the list is refused, not replaced.
+   */
+  register(id: string, model: LanguageModelV3): void {
+    const slash = id.indexOf('/');
+    if (slash <= 0 || slash === id.length - 1)
+      throw new Error(`model id "${id}" must be "<provider>/<model>"`);
+    if (this.models.has(id)) throw new Error(`model ${id} is already on the allow list`);
+    this.models.set(id, { info: { id, provider: id.slice(0, slash) }, model });
+  }
 }

@@ -2,7 +2,7 @@ import { type FakeOpenAI, startFakeOpenAI } from '@chatplatform/testing/fake-ope
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, type Harness } from '../../../test/harness';
 import { testAiConfig } from '../../config';
-import { demoReply } from '../ai/local-demo';
+import { createDemoModel, demoReply } from '../ai/local-demo';
 import type { TrackedEvent } from './service';
 
 let h: Harness;
@@ -49,5 +49,35 @@ describe('generation (procedure level)', () => {
     const stored = await u.caller.message.byId({ id: sent.assistantMessage.id });
     expect(stored.content).toBe(text);
     expect(stored.status).toBe('done');
+  });
+
+  it('takes a model registered at runtime onto the allow list: agents can use it, replies stream through it', async () => {
+    const registry = h.services.generation.registry;
+    expect(() => registry.register('local/demo', createDemoModel({ wordDelayMs: 1 }))).toThrow(/already/);
+    expect(() => registry.register('no-slash', createDemoModel({ wordDelayMs: 1 }))).toThrow(
+      /<provider>\/<model>/,
+    );
+    expect(registry.has('mine/echo')).toBe(false);
+    registry.register('mine/echo', createDemoModel({ wordDelayMs: 1 }));
+    expect(registry.list()).toContainEqual({ id: 'mine/echo', provider: 'mine' });
+
+    const u = await h.signIn();
+    const agent = await u.caller.agent.create({ name: 'echo', model: 'mine/echo' });
+    const chat = await u.caller.chat.create({ agentId: agent.id });
+    const sent = await u.caller.message.send({ chatId: chat.id, content: 'through my model' });
+    const events = await collect(
+      h.services.generation.follow(
+        u.userId,
+        { messageId: sent.assistantMessage.id, lastEventId: null },
+        undefined,
+      ),
+    );
+    expect(events.at(-1)?.event.type).toBe('done');
+    const stored = await u.caller.message.byId({ id: sent.assistantMessage.id });
+    expect(stored).toMatchObject({
+      status: 'done',
+      modelUsed: 'mine/echo',
+      content: demoReply('through my model'),
+    });
   });
 });
