@@ -10,6 +10,7 @@ export type { AppRouter, RouterInputs, RouterOutputs } from './root';
 export { appRouter, createCaller } from './root';
 export { syncAgentsFromConfig } from './services/agents';
 export { demoReply } from './services/ai/local-demo';
+export type { LanguageModelV3, StreamPart } from './services/ai/types';
 export { logKey, type StreamEvent } from './services/generation/events';
 export type { ReplyEnded } from './services/generation/runner';
 export type { GenerationService } from './services/generation/service';

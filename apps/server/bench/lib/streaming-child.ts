@@ -13,9 +13,17 @@ import { createDb } from '@chatplatform/db';
 import { Redis } from 'ioredis';
 import { buildApp } from '../../src/app';
 import { loadConfig } from '../../src/env';
+import { createInProcessModel, type InProcessPace } from './inproc-model';
 
 export type StreamingParent =
-  | { kind: 'start'; databaseUrl: string; redisUrl?: string; env: Record<string, string> }
+  | {
+      kind: 'start';
+      databaseUrl: string;
+      redisUrl?: string;
+      env: Record<string, string>;
+      /** A model that costs nothing to read (inproc-model.ts), registered as `id` beside the configured ones. */
+      inProcess?: { id: string } & InProcessPace;
+    }
   | { kind: 'stats'; id: number; gc?: boolean }
   /** Reads `streams` replies of `model` straight through the AI SDK provider, nothing else: its own cost. */
   | { kind: 'providerRead'; id: number; model: string; streams: number }
@@ -41,6 +49,8 @@ export interface StreamingStats {
    * it, as epoch milliseconds (performance.timeOrigin + now(), comparable across processes on this host).
    */
   firstAppends: Record<string, [number, number]>;
+  /** Replies of the in-process model: the user message that asked, and when its first token was due (epoch ms). */
+  firstTokensDue: Record<string, number>;
 }
 
 export type StreamingChild =
@@ -68,6 +78,7 @@ new PerformanceObserver((list) => {
 }).observe({ entryTypes: ['gc'] });
 const counts = { pgStatements: 0, pgWrites: 0, pgTransactions: 0, redisCommands: 0 };
 const firstAppends: Record<string, [number, number]> = {};
+const firstTokensDue: Record<string, number> = {};
 const epochNow = () => performance.timeOrigin + performance.now();
 
 type Queryable = { query: (...args: never[]) => unknown };
@@ -152,6 +163,15 @@ process.on('message', async (m: StreamingParent) => {
         ports,
         keys: await createEphemeralKeys(),
       });
+      if (m.inProcess) {
+        const { id, ...pace } = m.inProcess;
+        app.resources.services.generation.registry.register(
+          id,
+          createInProcessModel(pace, (userText, due) => {
+            firstTokensDue[userText] = due;
+          }),
+        );
+      }
       await app.listen({ host: '127.0.0.1', port: 0 });
       const address = app.server.address();
       if (!address || typeof address === 'string') throw new Error('no address');
@@ -213,6 +233,7 @@ process.on('message', async (m: StreamingParent) => {
           cpuMicros: cpu(),
           ...pauses,
           firstAppends,
+          firstTokensDue,
         },
       });
       pauses.gcMaxMs = 0;

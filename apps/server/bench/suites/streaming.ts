@@ -25,7 +25,9 @@ import type { StreamingChild, StreamingParent, StreamingStats } from '../lib/str
  * - server RSS growth per 1,000 open idle subscriptions (after GC; target at most 50 MB), measured before the
  *   levels, and the JS heap + external growth beside it (the steadier figure: RSS moves in whole pages).
  * A warm-up of WARMUP replies runs first, so the first level does not measure the JIT compiling the path.
- * 200 streams run three times: at 50 tokens/s each (a fast model: 10,000 tokens/s in all), 25 and 10.
+ * 200 streams run three times: at 50 tokens/s each (a fast model: 10,000 tokens/s in all), 25 and 10, and once
+ * more at 50 from a model inside the server (inproc-model.ts: no HTTP, no provider stages), which shows the
+ * platform's own share of the added time with the provider read taken away.
  * Last, the same 200 replies are read through the AI SDK provider alone, the CPU floor of the token path.
  */
 const USERS = 10;
@@ -35,15 +37,19 @@ const TOKENS = 30;
  * Concurrent streams, and the provider's pace: 20 ms apart is a fast model (50 tokens/s), 100 ms a slow one;
  * 200 streams run at three paces, which shows the token rate one process keeps within the target.
  */
-const LEVELS = [
+const LEVELS: Array<{ streams: number; interTokenMs: number; inProcess?: true }> = [
   { streams: 1, interTokenMs: 20 },
   { streams: 50, interTokenMs: 20 },
   { streams: 200, interTokenMs: 20 },
+  // The same replies from a model inside the server (no HTTP, no provider stages): the platform's own share.
+  { streams: 200, interTokenMs: 20, inProcess: true },
   { streams: 200, interTokenMs: 40 },
   { streams: 200, interTokenMs: 100 },
 ];
 /** The fake provider's model for each pace. */
 const modelFor = (interTokenMs: number) => (interTokenMs === 20 ? 'bench' : `bench${interTokenMs}`);
+/** The in-process model's id (registered in the server child, beside the configured ones). */
+const IN_PROCESS_MODEL = 'bench/inproc';
 const IDLE_SUBS = 1000;
 const IDLE_REPLIES = 5;
 const WARMUP = 20;
@@ -157,6 +163,7 @@ export default async function streaming(): Promise<void> {
     kind: 'start',
     databaseUrl: db.url,
     ...(redisUrl ? { redisUrl } : {}),
+    inProcess: { id: IN_PROCESS_MODEL, firstTokenDelayMs: FIRST_TOKEN_MS, interTokenMs: 20, tokens: TOKENS },
     env: {
       AI_BASE_URL: fake.baseURL,
       AI_MODELS: [...paces.map(modelFor), 'idle'].join(','),
@@ -238,17 +245,23 @@ export default async function streaming(): Promise<void> {
         });
         agents.set(`${u}:${ms}`, agent.id);
       }
+    for (let u = 0; u < USERS; u++) {
+      const agent = await pick(u).agent.create.mutate({ name: 'bench in-process', model: IN_PROCESS_MODEL });
+      agents.set(`${u}:inproc`, agent.id);
+    }
 
     const rows: string[][] = [];
     const stageRows: string[][] = [];
     const loadRows: string[][] = [];
-    for (const { streams: c, interTokenMs } of LEVELS) {
+    for (const { streams: c, interTokenMs, inProcess } of LEVELS) {
       const chats = await Promise.all(
         Array.from({ length: c }, (_, i) =>
-          pick(i).chat.create.mutate({ agentId: agents.get(`${i % USERS}:${interTokenMs}`) ?? '' }),
+          pick(i).chat.create.mutate({
+            agentId: agents.get(`${i % USERS}:${inProcess ? 'inproc' : interTokenMs}`) ?? '',
+          }),
         ),
       );
-      const level = `${c} @ ${1000 / interTokenMs}/s`;
+      const level = `${c} @ ${1000 / interTokenMs}/s${inProcess ? ', in-process model' : ''}`;
       const before = await server.stats();
       const machine0 = machineCpu();
       const t0 = performance.now();
@@ -274,28 +287,36 @@ export default async function streaming(): Promise<void> {
       let late = 0;
       let failed = 0;
       for (const [i, r] of results.entries()) {
-        const req = fake.requests.find((q) => JSON.stringify(q.messages).includes(markers[i] ?? '\u0000'));
-        if (!r.ok || req?.firstTokenAt === undefined) {
+        // The provider's first token on this process's clock: the fake provider wrote it here; the in-process
+        // model reports when it was due, on the server's epoch clock.
+        const marker = markers[i] ?? '\u0000';
+        const due = after.firstTokensDue[marker];
+        const firstTokenAt = inProcess
+          ? due === undefined
+            ? undefined
+            : due - performance.timeOrigin
+          : fake.requests.find((q) => JSON.stringify(q.messages).includes(marker))?.firstTokenAt;
+        if (!r.ok || firstTokenAt === undefined) {
           failed++;
           continue;
         }
         // A subscription connected after the provider's first token measures the send storm, not streaming.
-        if (!(r.startedAt <= req.firstTokenAt)) {
+        if (!(r.startedAt <= firstTokenAt)) {
           late++;
           continue;
         }
-        added.push(r.firstDeltaAt - req.firstTokenAt);
+        added.push(r.firstDeltaAt - firstTokenAt);
         const appended = after.firstAppends[r.messageId];
         if (appended) {
           const [calledAt, confirmedAt] = appended;
-          stages.server.push(calledAt - (performance.timeOrigin + req.firstTokenAt));
+          stages.server.push(calledAt - (performance.timeOrigin + firstTokenAt));
           stages.log.push(confirmedAt - calledAt);
           stages.delivery.push(performance.timeOrigin + r.firstDeltaAt - confirmedAt);
         }
       }
       const pq = (xs: number[]) => `${fmt(quantile(xs, 0.5), 1)} / ${fmt(quantile(xs, 0.99), 1)}`;
       stageRows.push([level, pq(stages.server), pq(stages.log), pq(stages.delivery)]);
-      const per = (k: Exclude<keyof StreamingStats, 'firstAppends' | 'heap'>) =>
+      const per = (k: Exclude<keyof StreamingStats, 'firstAppends' | 'firstTokensDue' | 'heap'>) =>
         fmt((after[k] - before[k]) / c, 1);
       rows.push([
         level,
