@@ -15,6 +15,11 @@ const schema = z.object({
   BENCH_CONNECTIONS: z.coerce.number().int().min(1).max(1000).default(50),
   /** Wallets per sign-in phase. */
   BENCH_SIGNINS: z.coerce.number().int().min(10).max(100_000).default(300),
+  /**
+   * The Node binary for the streaming suite's server process (default: the one running the bench), to run the
+   * server alone on another Node (e.g. the bin directory of scripts/node24.sh + "/node").
+   */
+  BENCH_SERVER_NODE: z.string().optional(),
   /** Extra Node/V8 flags for the streaming suite's server process, space-separated (e.g. --max-semi-space-size=32). */
   BENCH_SERVER_FLAGS: z
     .string()

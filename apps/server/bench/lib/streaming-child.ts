@@ -54,7 +54,7 @@ export interface StreamingStats {
 }
 
 export type StreamingChild =
-  | { kind: 'ready'; url: string; backend: string }
+  | { kind: 'ready'; url: string; backend: string; node: string }
   | { kind: 'stats'; id: number; stats: StreamingStats }
   | {
       kind: 'providerRead';
@@ -215,6 +215,7 @@ process.on('message', async (m: StreamingParent) => {
         kind: 'ready',
         url: `http://127.0.0.1:${address.port}`,
         backend: redis ? 'postgres+redis' : 'postgres+memory',
+        node: process.version,
       });
     } else if (m.kind === 'stats') {
       if (m.gc) {

@@ -63,6 +63,7 @@ function startChild(spec: Extract<StreamingParent, { kind: 'start' }>) {
   const child: ChildProcess = fork(fileURLToPath(new URL('../lib/streaming-child.ts', import.meta.url)), [], {
     execArgv: ['--import', 'tsx', '--expose-gc', ...benchEnv.BENCH_SERVER_FLAGS],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    ...(benchEnv.BENCH_SERVER_NODE ? { execPath: benchEnv.BENCH_SERVER_NODE } : {}),
   });
   let nextId = 0;
   const waiters = new Map<number, (s: StreamingStats) => void>();
@@ -72,7 +73,7 @@ function startChild(spec: Extract<StreamingParent, { kind: 'start' }>) {
     if (m.kind === 'providerRead') readers.get(m.id)?.(m);
     if (m.kind === 'error') console.error(`streaming server: ${m.message}`);
   });
-  const ready = new Promise<{ url: string; backend: string }>((resolve, reject) => {
+  const ready = new Promise<{ url: string; backend: string; node: string }>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`streaming server exited with ${code}`)));
     child.on('message', (m: StreamingChild) => {
       if (m.kind === 'ready') resolve(m);
@@ -176,9 +177,9 @@ export default async function streaming(): Promise<void> {
     },
   });
   try {
-    const { url, backend } = await server.ready;
+    const { url, backend, node } = await server.ready;
     console.log(
-      `backend ${backend}; provider: first token after ${FIRST_TOKEN_MS} ms, then ${TOKENS} tokens ${paces.join(' or ')} ms apart; coalescing window 30 ms`,
+      `server on node ${node}, this process on ${process.version}; backend ${backend}; provider: first token after ${FIRST_TOKEN_MS} ms, then ${TOKENS} tokens ${paces.join(' or ')} ms apart; coalescing window 30 ms`,
     );
     const clients: Client[] = [];
     for (let i = 0; i < USERS; i++) {
