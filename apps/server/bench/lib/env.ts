@@ -16,6 +16,11 @@ const schema = z.object({
   /** Wallets per sign-in phase. */
   BENCH_SIGNINS: z.coerce.number().int().min(10).max(100_000).default(300),
   /**
+   * How many times the streaming suite runs each level; its figures pool the replies of all runs (a p99 over
+   * 200 replies is the second-slowest one). Each repeat adds about 17 s.
+   */
+  BENCH_STREAMING_REPEATS: z.coerce.number().int().min(1).max(20).default(1),
+  /**
    * The Node binary for the streaming suite's server process (default: the one running the bench), to run the
    * server alone on another Node (e.g. the bin directory of scripts/node24.sh + "/node").
    */
