@@ -2,8 +2,9 @@
 # ChatPlatform server image: the fastify server (TypeScript run by tsx, no bundle step) and the built web app.
 #   docker compose up --build        (see docker-compose.yml; no Docker engine runs in CI, dclint checks the compose file)
 
-# Node 24, the LTS line (Node 20 reached its end of life on 2026-04-30): CI runs the tests on it, and the streaming
-# targets in the README are met on it and missed on 20. The platform still runs and is tested on Node 20.19+.
+# Node 24, the LTS line (Node 20 reached its end of life on 2026-04-30): CI runs the tests on it too, and it reads
+# a streamed token from the model provider for half the CPU Node 20 needs (README, Streaming). The platform still
+# runs and is tested on Node 20.19+.
 ARG NODE_IMAGE=node:24.21-bookworm-slim
 
 # ---- pnpm and the lockfile's packages in the store (a layer that changes only with pnpm-lock.yaml)
