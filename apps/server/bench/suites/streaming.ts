@@ -1,8 +1,6 @@
-import { type ChildProcess, fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { startFakeOpenAI } from '@chatplatform/testing/fake-openai';
+import { type FakeRequestRecord, startFakeOpenAI } from '@chatplatform/testing/fake-openai';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { type Client, clientFor } from '../../test/ai-client';
 import { createBenchDatabase, probeRedis } from '../lib/backend';
@@ -10,7 +8,7 @@ import { benchEnv } from '../lib/env';
 import { busyPercent, machineCpu } from '../lib/machine';
 import { fmt, printTable } from '../lib/report';
 import { signIn } from '../lib/signin';
-import type { StreamingChild, StreamingParent, StreamingStats } from '../lib/streaming-child';
+import { startStreamingServer } from '../lib/streaming-server';
 
 /**
  * Streamed AI replies against the fake OpenAI-compatible provider (real HTTP + SSE on loopback) with a fixed
@@ -61,8 +59,39 @@ const quantile = (xs: number[], q: number) => {
   return s[Math.min(s.length - 1, Math.floor(s.length * q))] ?? Number.NaN;
 };
 
-/** The server's counters the per-message columns divide by the number of replies. */
-const COUNTED = ['pgWrites', 'pgStatements', 'pgTransactions', 'redisCommands', 'cpuMicros'] as const;
+/**
+ * Finds the fake provider's request by the text of its last user message (each reply's marker), indexing the
+ * requests that arrived since the previous call: one pass over them in all, not one per reply.
+ */
+function indexRequests(requests: FakeRequestRecord[]): (text: string) => FakeRequestRecord | undefined {
+  const byText = new Map<string, FakeRequestRecord>();
+  let indexed = 0;
+  const textOf = (content: unknown) =>
+    typeof content === 'string'
+      ? content
+      : Array.isArray(content)
+        ? content.map((part) => (part as { text?: unknown }).text ?? '').join('')
+        : '';
+  return (text) => {
+    for (; indexed < requests.length; indexed++) {
+      const request = requests[indexed] as FakeRequestRecord;
+      const lastUser = request.messages.findLast((m) => m.role === 'user');
+      if (lastUser) byText.set(textOf(lastUser.content), request);
+    }
+    return byText.get(text);
+  };
+}
+
+/** The server's counters summed over a level's repeats (after minus before each one). */
+const COUNTED = [
+  'pgWrites',
+  'pgStatements',
+  'pgTransactions',
+  'redisCommands',
+  'cpuMicros',
+  'gcPauses',
+  'gcMs',
+] as const;
 type Counted = (typeof COUNTED)[number];
 
 /** One level's figures over all its repeats. */
@@ -78,8 +107,6 @@ interface Pooled {
   wallMs: number;
   statsWallMs: number;
   busy: number[];
-  gcPauses: number;
-  gcMs: number;
   gcMaxMs: number;
 }
 
@@ -91,66 +118,12 @@ const newPooled = (): Pooled => ({
   stages: { server: [], log: [], delivery: [] },
   late: 0,
   failed: 0,
-  counted: { pgWrites: 0, pgStatements: 0, pgTransactions: 0, redisCommands: 0, cpuMicros: 0 },
+  counted: Object.fromEntries(COUNTED.map((k) => [k, 0])) as Record<Counted, number>,
   wallMs: 0,
   statsWallMs: 0,
   busy: [],
-  gcPauses: 0,
-  gcMs: 0,
   gcMaxMs: 0,
 });
-
-function startChild(spec: Extract<StreamingParent, { kind: 'start' }>) {
-  const child: ChildProcess = fork(fileURLToPath(new URL('../lib/streaming-child.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx', '--expose-gc', ...benchEnv.BENCH_SERVER_FLAGS],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    ...(benchEnv.BENCH_SERVER_NODE ? { execPath: benchEnv.BENCH_SERVER_NODE } : {}),
-  });
-  let nextId = 0;
-  const waiters = new Map<number, (s: StreamingStats) => void>();
-  const readers = new Map<number, (r: Extract<StreamingChild, { kind: 'providerRead' }>) => void>();
-  child.on('message', (m: StreamingChild) => {
-    if (m.kind === 'stats') waiters.get(m.id)?.(m.stats);
-    if (m.kind === 'providerRead') readers.get(m.id)?.(m);
-    if (m.kind === 'error') console.error(`streaming server: ${m.message}`);
-  });
-  const ready = new Promise<{ url: string; backend: string; node: string }>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`streaming server exited with ${code}`)));
-    child.on('message', (m: StreamingChild) => {
-      if (m.kind === 'ready') resolve(m);
-      if (m.kind === 'error') reject(new Error(m.message));
-    });
-    child.send(spec);
-  });
-  return {
-    ready,
-    stats(gc = false): Promise<StreamingStats> {
-      const id = nextId++;
-      return new Promise((resolve) => {
-        waiters.set(id, resolve);
-        child.send({ kind: 'stats', id, gc } satisfies StreamingParent);
-      });
-    },
-    providerRead(model: string, streams: number) {
-      const id = nextId++;
-      return new Promise<Extract<StreamingChild, { kind: 'providerRead' }>>((resolve) => {
-        readers.set(id, resolve);
-        child.send({ kind: 'providerRead', id, model, streams } satisfies StreamingParent);
-      });
-    },
-    stop(): Promise<void> {
-      return new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        child.once('exit', () => {
-          clearTimeout(t);
-          resolve();
-        });
-        child.send({ kind: 'stop' } satisfies StreamingParent);
-      });
-    },
-  };
-}
 
 /**
  * Sends, subscribes at once, and resolves with: how long the send took, when the server acknowledged the
@@ -194,6 +167,7 @@ async function oneReply(client: Client, chatId: string, marker: string) {
 export default async function streaming(): Promise<void> {
   const reply = Array.from({ length: TOKENS }, (_, i) => `tok${i}`).join(' ');
   const fake = await startFakeOpenAI({ reply, firstTokenDelayMs: FIRST_TOKEN_MS, interTokenDelayMs: 20 });
+  const requestFor = indexRequests(fake.requests);
   const paces = [...new Set(LEVELS.map((l) => l.interTokenMs))];
   for (const ms of paces) fake.setBehavior(modelFor(ms), { interTokenDelayMs: ms });
   fake.setBehavior('idle', { firstTokenDelayMs: 600_000 });
@@ -201,7 +175,7 @@ export default async function streaming(): Promise<void> {
   const redisUrl = await probeRedis();
   if (!redisUrl)
     console.log(`streaming: Redis at ${benchEnv.BENCH_REDIS_URL} not reachable: using in-process ports`);
-  const server = startChild({
+  const server = startStreamingServer({
     kind: 'start',
     databaseUrl: db.url,
     ...(redisUrl ? { redisUrl } : {}),
@@ -326,8 +300,6 @@ export default async function streaming(): Promise<void> {
         p.statsWallMs += performance.now() - t0;
         p.busy.push(busyPercent(machine0, machine1));
         for (const k of COUNTED) p.counted[k] += after[k] - before[k];
-        p.gcPauses += after.gcPauses - before.gcPauses;
-        p.gcMs += after.gcMs - before.gcMs;
         p.gcMaxMs = Math.max(p.gcMaxMs, after.gcMaxMs);
         p.sends.push(...results.map((r) => r.sendMs));
         const added: number[] = [];
@@ -340,7 +312,7 @@ export default async function streaming(): Promise<void> {
             ? due === undefined
               ? undefined
               : due - performance.timeOrigin
-            : fake.requests.find((q) => JSON.stringify(q.messages).includes(marker))?.firstTokenAt;
+            : requestFor(marker)?.firstTokenAt;
           if (!r.ok || firstTokenAt === undefined) {
             p.failed++;
             continue;
@@ -391,7 +363,7 @@ export default async function streaming(): Promise<void> {
         fmt(p.wallMs / repeats / 1000, 1),
         fmt(p.counted.cpuMicros / 10 / p.statsWallMs, 0),
         fmt(p.busy.reduce((a, b) => a + b, 0) / p.busy.length, 0),
-        `${fmt(p.gcPauses / repeats, 0)} / ${fmt(p.gcMs / repeats, 0)} / ${fmt(p.gcMaxMs, 1)}`,
+        `${fmt(p.counted.gcPauses / repeats, 0)} / ${fmt(p.counted.gcMs / repeats, 0)} / ${fmt(p.gcMaxMs, 1)}`,
       ]);
     }
     console.log(
