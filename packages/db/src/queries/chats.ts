@@ -2,17 +2,22 @@ import { and, eq, isNull, or, sql } from 'drizzle-orm';
 import type { Executor } from '../client';
 import { agents } from '../schema/agents';
 import { type Chat, chats } from '../schema/chats';
+import { statement } from './prepared';
 
 /** Ownership is part of every lookup: another user's chat is indistinguishable from a missing one. */
+const chatForUser = statement('chat_for_user', (db) =>
+  db
+    .select()
+    .from(chats)
+    .where(and(eq(chats.id, sql.placeholder('id')), eq(chats.userId, sql.placeholder('userId'))))
+    .limit(1),
+);
+
 export async function getChatForUser(
   db: Executor,
   params: { id: string; userId: string },
 ): Promise<Chat | undefined> {
-  const [row] = await db
-    .select()
-    .from(chats)
-    .where(and(eq(chats.id, params.id), eq(chats.userId, params.userId)))
-    .limit(1);
+  const [row] = await chatForUser(db, params);
   return row;
 }
 

@@ -2,6 +2,7 @@ import { and, desc, eq, inArray, lt, lte, sql } from 'drizzle-orm';
 import type { Executor } from '../client';
 import { type Message, type MessageStatus, messages } from '../schema/messages';
 import { messageValues, type NewMessageParams } from './messages';
+import { statement } from './prepared';
 
 /** Messages of the user still being generated (the per-user concurrency cap counts them). */
 export async function countStreamingForUser(db: Executor, params: { userId: string }): Promise<number> {
@@ -22,13 +23,17 @@ export async function listHistoryForChat(
   db: Executor,
   params: { chatId: string; uptoSeq: number; limit: number },
 ): Promise<Message[]> {
-  return db
+  return historyForChat(db, params);
+}
+
+const historyForChat = statement('history_for_chat', (db) =>
+  db
     .select()
     .from(messages)
-    .where(and(eq(messages.chatId, params.chatId), lte(messages.seq, params.uptoSeq)))
+    .where(and(eq(messages.chatId, sql.placeholder('chatId')), lte(messages.seq, sql.placeholder('uptoSeq'))))
     .orderBy(desc(messages.seq))
-    .limit(params.limit);
-}
+    .limit(sql.placeholder('limit')),
+);
 
 export interface FinishedReply {
   id: string;
@@ -52,26 +57,33 @@ export async function finishAssistantMessage(db: Executor, r: FinishedReply): Pr
     r.promptTokens === null && r.completionTokens === null
       ? null
       : (r.promptTokens ?? 0) + (r.completionTokens ?? 0);
-  const [row] = await db
+  const [row] = await finishReply(db, { ...r, tokensUsed: total });
+  return row;
+}
+
+/** A placeholder in an update's SET (drizzle types placeholders for inserts and filters, not for SET). */
+const value = (name: string) => sql`${sql.placeholder(name)}`;
+
+const finishReply = statement('finish_reply', (db) =>
+  db
     .update(messages)
     .set({
-      status: r.status,
-      content: r.content,
-      modelUsed: r.modelUsed,
-      promptTokens: r.promptTokens,
-      completionTokens: r.completionTokens,
-      tokensUsed: total,
-      finishReason: r.finishReason,
-      errorMessage: r.errorMessage,
-      timeToFirstTokenMs: r.timeToFirstTokenMs,
-      durationMs: r.durationMs,
+      status: value('status'),
+      content: value('content'),
+      modelUsed: value('modelUsed'),
+      promptTokens: value('promptTokens'),
+      completionTokens: value('completionTokens'),
+      tokensUsed: value('tokensUsed'),
+      finishReason: value('finishReason'),
+      errorMessage: value('errorMessage'),
+      timeToFirstTokenMs: value('timeToFirstTokenMs'),
+      durationMs: value('durationMs'),
       heartbeatAt: null,
       updatedAt: sql`now()`,
     })
-    .where(and(eq(messages.id, r.id), eq(messages.status, 'streaming')))
-    .returning();
-  return row;
-}
+    .where(and(eq(messages.id, sql.placeholder('id')), eq(messages.status, 'streaming')))
+    .returning(),
+);
 
 /** One write per interval for all of an instance's running replies. */
 export async function touchHeartbeats(db: Executor, params: { ids: string[] }): Promise<void> {

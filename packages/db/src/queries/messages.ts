@@ -3,6 +3,7 @@ import type { Executor } from '../client';
 import { type Chat, chats } from '../schema/chats';
 import { type Message, type MessageRole, type MessageStatus, messages } from '../schema/messages';
 import { bumpChatForUser } from './chats';
+import { statement } from './prepared';
 
 export interface NewMessageParams {
   chatId: string;
@@ -50,15 +51,19 @@ export async function insertMessage(
   });
 }
 
+const messageForUser = statement('message_for_user', (db) =>
+  db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.id, sql.placeholder('id')), eq(messages.userId, sql.placeholder('userId'))))
+    .limit(1),
+);
+
 export async function getMessageForUser(
   db: Executor,
   params: { id: string; userId: string },
 ): Promise<Message | undefined> {
-  const [row] = await db
-    .select()
-    .from(messages)
-    .where(and(eq(messages.id, params.id), eq(messages.userId, params.userId)))
-    .limit(1);
+  const [row] = await messageForUser(db, params);
   return row;
 }
 

@@ -1,6 +1,7 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../client';
 import { type RefreshToken, refreshTokens, type Session, sessions } from '../schema/sessions';
+import { statement } from './prepared';
 
 export async function createSession(
   db: Executor,
@@ -19,8 +20,16 @@ export async function createSession(
   return row;
 }
 
+const sessionById = statement('session_by_id', (db) =>
+  db
+    .select()
+    .from(sessions)
+    .where(eq(sessions.id, sql.placeholder('id')))
+    .limit(1),
+);
+
 export async function getSessionById(db: Executor, params: { id: string }): Promise<Session | undefined> {
-  const [row] = await db.select().from(sessions).where(eq(sessions.id, params.id)).limit(1);
+  const [row] = await sessionById(db, params);
   return row;
 }
 

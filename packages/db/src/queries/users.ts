@@ -1,6 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Executor } from '../client';
 import { type User, users } from '../schema/users';
+import { statement } from './prepared';
 
 export interface DefaultLimits {
   aiMessagesLimit: number;
@@ -23,8 +24,16 @@ export async function findOrCreateUserByWallet(
   return { user: existing, isNew: false };
 }
 
+const userById = statement('user_by_id', (db) =>
+  db
+    .select()
+    .from(users)
+    .where(eq(users.id, sql.placeholder('id')))
+    .limit(1),
+);
+
 export async function getUserById(db: Executor, params: { id: string }): Promise<User | undefined> {
-  const [row] = await db.select().from(users).where(eq(users.id, params.id)).limit(1);
+  const [row] = await userById(db, params);
   return row;
 }
 

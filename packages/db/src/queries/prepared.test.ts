@@ -1,0 +1,133 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb, type DbHandle } from '../client';
+import { createChat } from './chats';
+import { finishAssistantMessage, insertMessages, listHistoryForChat } from './generation';
+import { getMessageForUser, messageValues } from './messages';
+import { findOrCreateUserByWallet } from './users';
+
+const limits = { aiMessagesLimit: 5, apiCallsLimit: 50 };
+// The PostgreSQL half needs the real server (CI sets TEST_DATABASE_URL); PGlite always runs.
+const adminUrl = process.env.TEST_DATABASE_URL;
+
+interface Backend {
+  handle: DbHandle;
+  cleanup(): Promise<void>;
+}
+
+async function pglite(): Promise<Backend> {
+  const handle = createDb({ kind: 'pglite' });
+  await handle.migrate();
+  return { handle, cleanup: () => handle.close() };
+}
+
+async function postgres(url: string): Promise<Backend> {
+  const name = `chatplatform_prep_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`create database "${name}"`);
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  // One connection: the statements it has prepared can be read back from pg_prepared_statements.
+  const handle = createDb({ kind: 'postgres', url: u.toString(), poolSize: 1 });
+  await handle.migrate();
+  return {
+    handle,
+    async cleanup() {
+      await handle.close();
+      await admin.query(`drop database if exists "${name}" with (force)`);
+      await admin.end();
+    },
+  };
+}
+
+const backends: Array<[string, () => Promise<Backend>]> = [['PGlite', pglite]];
+if (adminUrl) backends.push(['PostgreSQL', () => postgres(adminUrl)]);
+
+describe.each(backends)('statements prepared once per handle, on %s', (name, open) => {
+  let backend: Backend;
+  let userId: string;
+  let otherUserId: string;
+  let chatId: string;
+
+  beforeAll(async () => {
+    backend = await open();
+    const { db } = backend.handle;
+    userId = (await findOrCreateUserByWallet(db, { walletAddress: `0x${name}a`, limits })).user.id;
+    otherUserId = (await findOrCreateUserByWallet(db, { walletAddress: `0x${name}b`, limits })).user.id;
+    chatId = (await createChat(db, { userId, title: 'prepared' })).id;
+  });
+  afterAll(() => backend.cleanup());
+
+  it('binds new values on every call and keeps ownership in the statement', async () => {
+    const { db } = backend.handle;
+    const [first, second] = await insertMessages(db, [
+      messageValues({ chatId, userId, role: 'USER', content: 'one' }),
+      messageValues({ chatId, userId, role: 'USER', content: 'two' }),
+    ]);
+    if (!first || !second) throw new Error('insert returned no rows');
+    expect((await getMessageForUser(db, { id: first.id, userId }))?.content).toBe('one');
+    expect((await getMessageForUser(db, { id: second.id, userId }))?.content).toBe('two');
+    expect(await getMessageForUser(db, { id: second.id, userId: otherUserId })).toBeUndefined();
+    expect(await getMessageForUser(db, { id: randomUUID(), userId })).toBeUndefined();
+    const history = await listHistoryForChat(db, { chatId, uptoSeq: first.seq, limit: 10 });
+    expect(history.map((m) => m.content)).toEqual(['one']);
+    // PostgreSQL holds each named statement once on the handle's one connection, however often it ran.
+    if (name === 'PostgreSQL') {
+      const { rows } = (await backend.handle.pool?.query<{ name: string }>(
+        `select name from pg_prepared_statements order by name`,
+      )) ?? { rows: [] };
+      expect(rows).toEqual([{ name: 'history_for_chat' }, { name: 'message_for_user' }]);
+    }
+  });
+
+  it('runs on the transaction inside one: it sees the transaction`s own rows, the handle does not', async () => {
+    const { db } = backend.handle;
+    const id = randomUUID();
+    await db.transaction(async (tx) => {
+      await insertMessages(tx, [messageValues({ id, chatId, userId, role: 'USER', content: 'uncommitted' })]);
+      expect((await getMessageForUser(tx, { id, userId }))?.content).toBe('uncommitted');
+      // PGlite has one connection, so a read outside the transaction would wait for it: PostgreSQL only.
+      if (name === 'PostgreSQL') {
+        const outside = createDb({
+          kind: 'postgres',
+          url: backend.handle.pool?.options.connectionString ?? '',
+        });
+        try {
+          expect(await getMessageForUser(outside.db, { id, userId })).toBeUndefined();
+        } finally {
+          await outside.close();
+        }
+      }
+    });
+    expect((await getMessageForUser(db, { id, userId }))?.content).toBe('uncommitted');
+  });
+
+  it('writes every value of a finished reply, once, and only while it is streaming', async () => {
+    const { db } = backend.handle;
+    const [reply] = await insertMessages(db, [
+      messageValues({ chatId, userId, role: 'AI', content: '', status: 'streaming', modelUsed: 'm' }),
+    ]);
+    if (!reply) throw new Error('insert returned no row');
+    const finished = {
+      id: reply.id,
+      status: 'done' as const,
+      content: 'the whole reply',
+      modelUsed: 'local/demo',
+      promptTokens: 7,
+      completionTokens: 5,
+      finishReason: 'stop',
+      errorMessage: null,
+      timeToFirstTokenMs: 12,
+      durationMs: 340,
+    };
+    expect(await finishAssistantMessage(db, finished)).toMatchObject({
+      ...finished,
+      tokensUsed: 12,
+      heartbeatAt: null,
+    });
+    expect(await finishAssistantMessage(db, { ...finished, content: 'overwritten' })).toBeUndefined();
+    expect((await getMessageForUser(db, { id: reply.id, userId }))?.content).toBe('the whole reply');
+  });
+});
