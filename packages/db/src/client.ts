@@ -7,6 +7,7 @@ import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
+import { runsOn } from './queries/prepared';
 import * as schema from './schema/index';
 
 export { schema };
@@ -54,6 +55,24 @@ export function createDb(options: DbOptions): DbHandle {
     // An idle client that errors (server restart) must not crash the process; the pool replaces it.
     pool.on('error', () => {});
     const db = drizzlePg({ client: pool, schema, casing: 'snake_case' });
+    // A transaction runs on one pooled connection through that connection's own drizzle handle (kept as long as
+    // the pool keeps the connection), so the statements prepared on that handle serve its transactions too.
+    const onConnection = new WeakMap<pg.PoolClient, Database>();
+    db.transaction = async (run, config) => {
+      const client = await pool.connect();
+      let conn = onConnection.get(client);
+      if (!conn) {
+        // The same API as the pool's handle; only its $client is one connection instead of the pool.
+        conn = drizzlePg({ client, schema, casing: 'snake_case' }) as unknown as Database;
+        onConnection.set(client, conn);
+      }
+      const own = conn;
+      try {
+        return await own.transaction((tx) => run(runsOn(tx, own)), config);
+      } finally {
+        client.release();
+      }
+    };
     return {
       db,
       kind: 'postgres',

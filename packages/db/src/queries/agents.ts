@@ -1,6 +1,7 @@
-import { and, asc, eq, inArray, isNull, not, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, not, or, type Placeholder, sql } from 'drizzle-orm';
 import type { Executor } from '../client';
 import { type Agent, agents } from '../schema/agents';
+import { statement } from './prepared';
 
 export interface AgentFields {
   name: string;
@@ -11,7 +12,7 @@ export interface AgentFields {
   maxOutputTokens: number;
 }
 
-const visibleTo = (userId: string) => or(isNull(agents.ownerId), eq(agents.ownerId, userId));
+const visibleTo = (userId: string | Placeholder) => or(isNull(agents.ownerId), eq(agents.ownerId, userId));
 
 /** Platform agents first (by name), then the user's own (by name). */
 export async function listAgentsForUser(db: Executor, params: { userId: string }): Promise<Agent[]> {
@@ -27,25 +28,33 @@ export async function getAgentForUser(
   db: Executor,
   params: { id: string; userId: string },
 ): Promise<Agent | undefined> {
-  const [row] = await db
-    .select()
-    .from(agents)
-    .where(and(eq(agents.id, params.id), visibleTo(params.userId)))
-    .limit(1);
+  const [row] = await agentForUser(db, params);
   return row;
 }
+
+const agentForUser = statement('agent_for_user', (db) =>
+  db
+    .select()
+    .from(agents)
+    .where(and(eq(agents.id, sql.placeholder('id')), visibleTo(sql.placeholder('userId'))))
+    .limit(1),
+);
 
 export async function getPlatformAgentBySlug(
   db: Executor,
   params: { slug: string },
 ): Promise<Agent | undefined> {
-  const [row] = await db
-    .select()
-    .from(agents)
-    .where(and(eq(agents.slug, params.slug), isNull(agents.ownerId)))
-    .limit(1);
+  const [row] = await platformAgentBySlug(db, params);
   return row;
 }
+
+const platformAgentBySlug = statement('platform_agent_by_slug', (db) =>
+  db
+    .select()
+    .from(agents)
+    .where(and(eq(agents.slug, sql.placeholder('slug')), isNull(agents.ownerId)))
+    .limit(1),
+);
 
 export async function createAgent(db: Executor, params: AgentFields & { ownerId: string }): Promise<Agent> {
   const [row] = await db

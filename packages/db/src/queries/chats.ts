@@ -49,23 +49,28 @@ export async function bumpChatForUser(
   db: Executor,
   params: { chatId: string; userId: string; messageDelta: number; firstTitle?: string },
 ): Promise<Chat | undefined> {
-  const retitle = sql`(not ${chats.titleLocked} and ${chats.messageCount} = 0)`;
-  const [row] = await db
-    .update(chats)
-    .set({
-      messageCount: sql`greatest(${chats.messageCount} + ${params.messageDelta}, 0)`,
-      updatedAt: sql`greatest(now(), ${chats.updatedAt} + interval '1 millisecond')`,
-      ...(params.firstTitle === undefined
-        ? {}
-        : {
-            title: sql`case when ${retitle} then ${params.firstTitle}::text else ${chats.title} end`,
-            titleLocked: sql`${chats.titleLocked} or ${retitle}`,
-          }),
-    })
-    .where(and(eq(chats.id, params.chatId), eq(chats.userId, params.userId)))
-    .returning();
+  const [row] = await (params.firstTitle === undefined ? bumpChat : bumpChatTitled)(db, params);
   return row;
 }
+
+const retitle = sql`(not ${chats.titleLocked} and ${chats.messageCount} = 0)`;
+const bumpChatQuery = (titled: boolean) => (db: Executor) =>
+  db
+    .update(chats)
+    .set({
+      messageCount: sql`greatest(${chats.messageCount} + ${sql.placeholder('messageDelta')}, 0)`,
+      updatedAt: sql`greatest(now(), ${chats.updatedAt} + interval '1 millisecond')`,
+      ...(titled
+        ? {
+            title: sql`case when ${retitle} then ${sql.placeholder('firstTitle')}::text else ${chats.title} end`,
+            titleLocked: sql`${chats.titleLocked} or ${retitle}`,
+          }
+        : {}),
+    })
+    .where(and(eq(chats.id, sql.placeholder('chatId')), eq(chats.userId, sql.placeholder('userId'))))
+    .returning();
+const bumpChat = statement('bump_chat', bumpChatQuery(false));
+const bumpChatTitled = statement('bump_chat_titled', bumpChatQuery(true));
 
 /** Position of a chat in a user's list (most recently updated first, id breaking ties). */
 export interface ChatKey {

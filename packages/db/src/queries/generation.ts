@@ -6,12 +6,16 @@ import { statement } from './prepared';
 
 /** Messages of the user still being generated (the per-user concurrency cap counts them). */
 export async function countStreamingForUser(db: Executor, params: { userId: string }): Promise<number> {
-  const [row] = await db
-    .select({ n: sql<number>`count(*)::int` })
-    .from(messages)
-    .where(and(eq(messages.userId, params.userId), eq(messages.status, 'streaming')));
+  const [row] = await streamingForUser(db, params);
   return row?.n ?? 0;
 }
+
+const streamingForUser = statement('streaming_for_user', (db) =>
+  db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(messages)
+    .where(and(eq(messages.userId, sql.placeholder('userId')), eq(messages.status, 'streaming'))),
+);
 
 export async function getMessageById(db: Executor, params: { id: string }): Promise<Message | undefined> {
   const [row] = await db.select().from(messages).where(eq(messages.id, params.id)).limit(1);

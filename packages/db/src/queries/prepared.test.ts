@@ -2,8 +2,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type DbHandle } from '../client';
-import { createChat } from './chats';
-import { finishAssistantMessage, insertMessages, listHistoryForChat } from './generation';
+import { bumpChatForUser, createChat } from './chats';
+import {
+  countStreamingForUser,
+  finishAssistantMessage,
+  insertMessages,
+  listHistoryForChat,
+} from './generation';
 import { getMessageForUser, messageValues } from './messages';
 import { findOrCreateUserByWallet } from './users';
 
@@ -129,5 +134,33 @@ describe.each(backends)('statements prepared once per handle, on %s', (name, ope
     });
     expect(await finishAssistantMessage(db, { ...finished, content: 'overwritten' })).toBeUndefined();
     expect((await getMessageForUser(db, { id: reply.id, userId }))?.content).toBe('the whole reply');
+  });
+
+  it('serves a transaction from its connection`s statements, also after one that rolled back', async () => {
+    const { db } = backend.handle;
+    const id = randomUUID();
+    await expect(
+      db.transaction(async (tx) => {
+        await insertMessages(tx, [
+          messageValues({ id, chatId, userId, role: 'AI', content: '', status: 'streaming' }),
+        ]);
+        // First run of this statement on the connection: PostgreSQL parses it inside this transaction.
+        expect(await countStreamingForUser(tx, { userId })).toBe(1);
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    expect(await getMessageForUser(db, { id, userId })).toBeUndefined();
+    const after = await db.transaction(async (tx) => ({
+      streaming: await countStreamingForUser(tx, { userId }),
+      chat: await bumpChatForUser(tx, { chatId, userId, messageDelta: 0 }),
+    }));
+    expect(after.streaming).toBe(0);
+    expect(after.chat?.id).toBe(chatId);
+    if (name === 'PostgreSQL') {
+      const { rows } = (await backend.handle.pool?.query<{ name: string }>(
+        `select name from pg_prepared_statements where name in ('streaming_for_user', 'bump_chat') order by name`,
+      )) ?? { rows: [] };
+      expect(rows).toEqual([{ name: 'bump_chat' }, { name: 'streaming_for_user' }]);
+    }
   });
 });

@@ -3,6 +3,18 @@ import type { Database, Executor } from '../client';
 
 type Values = Record<string, unknown>;
 
+/** Transactions opened on one connection's own handle (client.ts), and that handle. */
+const connectionOf = new WeakMap<object, Database>();
+
+/**
+ * Marks `tx` as running on the connection that `db` (a handle over that one connection) drives: statements
+ * prepared on `db` then run inside the transaction, since they go to the same connection.
+ */
+export function runsOn<T extends object>(tx: T, db: Database): T {
+  connectionOf.set(tx, db);
+  return tx;
+}
+
 /** A drizzle query built with `sql.placeholder()`s: run at once with their values, or prepared for reuse. */
 interface Preparable<R> {
   execute(values?: Values): Promise<R>;
@@ -15,17 +27,19 @@ interface Preparable<R> {
  * every message column, an update that sets ten of them); prepared, a call only binds its values, and
  * PostgreSQL (a named statement, parsed and planned once per connection) skips its parse too.
  *
- * A prepared statement belongs to the handle's pool, not to a transaction's connection, so inside a
- * transaction the query is built and run as before. `name` must be unique among the app's statements.
+ * On PostgreSQL a transaction runs on its connection's own handle (client.ts), so the statements that handle
+ * prepared run inside it. Elsewhere (PGlite, a nested transaction) the query is built and run on the
+ * transaction as before. `name` must be unique among the app's statements.
  */
 export function statement<R>(name: string, build: (db: Executor) => Preparable<R>) {
   const prepared = new WeakMap<Database, { execute(values?: Values): Promise<R> }>();
   return (db: Executor, values: Values): Promise<R> => {
-    if (db instanceof PgTransaction) return build(db).execute(values);
-    let p = prepared.get(db);
+    const handle = db instanceof PgTransaction ? connectionOf.get(db) : db;
+    if (!handle) return build(db).execute(values);
+    let p = prepared.get(handle);
     if (!p) {
-      p = build(db).prepare(name);
-      prepared.set(db, p);
+      p = build(handle).prepare(name);
+      prepared.set(handle, p);
     }
     return p.execute(values);
   };

@@ -1,6 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Executor } from '../client';
 import { type User, users } from '../schema/users';
+import { statement } from './prepared';
 
 export type QuotaLimitName = 'ai_messages' | 'api_calls';
 
@@ -18,19 +19,8 @@ export async function reserveQuota(
   db: Executor,
   params: { userId: string; aiMessages: number; apiCalls: number },
 ): Promise<ReserveResult> {
-  const { aiMessages, apiCalls } = params;
-  const [row] = await db
-    .update(users)
-    .set({
-      aiMessagesUsed: sql`${users.aiMessagesUsed} + ${aiMessages}`,
-      apiCallsUsed: sql`${users.apiCallsUsed} + ${apiCalls}`,
-    })
-    .where(
-      sql`${users.id} = ${params.userId}
-        and ${users.aiMessagesUsed} + ${aiMessages} <= ${users.aiMessagesLimit}
-        and ${users.apiCallsUsed} + ${apiCalls} <= ${users.apiCallsLimit}`,
-    )
-    .returning();
+  const { aiMessages } = params;
+  const [row] = await reserve(db, params);
   if (row) return { ok: true, user: row };
   const [u] = await db.select().from(users).where(eq(users.id, params.userId)).limit(1);
   if (!u) return { ok: false, limit: null };
@@ -38,6 +28,23 @@ export async function reserveQuota(
     return { ok: false, limit: 'ai_messages', used: u.aiMessagesUsed, max: u.aiMessagesLimit };
   return { ok: false, limit: 'api_calls', used: u.apiCallsUsed, max: u.apiCallsLimit };
 }
+
+const addAi = sql.placeholder('aiMessages');
+const addApi = sql.placeholder('apiCalls');
+const reserve = statement('reserve_quota', (db) =>
+  db
+    .update(users)
+    .set({
+      aiMessagesUsed: sql`${users.aiMessagesUsed} + ${addAi}`,
+      apiCallsUsed: sql`${users.apiCallsUsed} + ${addApi}`,
+    })
+    .where(
+      sql`${users.id} = ${sql.placeholder('userId')}
+        and ${users.aiMessagesUsed} + ${addAi} <= ${users.aiMessagesLimit}
+        and ${users.apiCallsUsed} + ${addApi} <= ${users.apiCallsLimit}`,
+    )
+    .returning(),
+);
 
 /** Gives reserved usage back (never below zero). */
 export async function refundQuota(
