@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { and, desc, eq, inArray, lt, lte, sql } from 'drizzle-orm';
 import type { Executor } from '../client';
 import { type Message, type MessageStatus, messages } from '../schema/messages';
@@ -144,6 +145,56 @@ export async function insertMessages(
   db: Executor,
   rows: Array<NewMessageParams & { id?: string }>,
 ): Promise<Message[]> {
-  const inserted = await db.insert(messages).values(rows.map(messageValues)).returning();
+  const prepared = rows.length === 1 ? insertOne : rows.length === 2 ? insertTwo : undefined;
+  const inserted = prepared
+    ? await prepared(db, placeholderValues(rows))
+    : await db.insert(messages).values(rows.map(messageValues)).returning();
   return [...inserted].sort((a, b) => a.seq - b.seq);
+}
+
+/**
+ * The prepared inserts of one message (a regeneration) and of two (a send: the user's message and the reply
+ * that answers it). A prepared statement has one shape, so every column of messageValues() is set, the id
+ * too (a random UUID, as the column's default would give).
+ */
+const insertRows = (n: number) =>
+  statement(`insert_messages_${n}`, (db) =>
+    db
+      .insert(messages)
+      .values(
+        Array.from({ length: n }, (_, i) => ({
+          id: sql.placeholder(`id${i}`),
+          chatId: sql.placeholder(`chatId${i}`),
+          userId: sql.placeholder(`userId${i}`),
+          role: sql.placeholder(`role${i}`),
+          content: sql.placeholder(`content${i}`),
+          status: sql.placeholder(`status${i}`),
+          parentId: sql.placeholder(`parentId${i}`),
+          agentId: sql.placeholder(`agentId${i}`),
+          modelUsed: sql.placeholder(`modelUsed${i}`),
+          // Bound as text (an ISO string or null): a placeholder skips the column's Date encoding of null.
+          heartbeatAt: sql`${sql.placeholder(`heartbeatAt${i}`)}`,
+        })),
+      )
+      .returning(),
+  );
+const insertOne = insertRows(1);
+const insertTwo = insertRows(2);
+
+function placeholderValues(rows: Array<NewMessageParams & { id?: string }>): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  rows.forEach((row, i) => {
+    const v = messageValues(row);
+    values[`id${i}`] = v.id ?? randomUUID();
+    values[`chatId${i}`] = v.chatId;
+    values[`userId${i}`] = v.userId;
+    values[`role${i}`] = v.role;
+    values[`content${i}`] = v.content;
+    values[`status${i}`] = v.status;
+    values[`parentId${i}`] = v.parentId;
+    values[`agentId${i}`] = v.agentId;
+    values[`modelUsed${i}`] = v.modelUsed;
+    values[`heartbeatAt${i}`] = v.heartbeatAt?.toISOString() ?? null;
+  });
+  return values;
 }

@@ -83,7 +83,11 @@ describe.each(backends)('statements prepared once per handle, on %s', (name, ope
       const { rows } = (await backend.handle.pool?.query<{ name: string }>(
         `select name from pg_prepared_statements order by name`,
       )) ?? { rows: [] };
-      expect(rows).toEqual([{ name: 'history_for_chat' }, { name: 'message_for_user' }]);
+      expect(rows).toEqual([
+        { name: 'history_for_chat' },
+        { name: 'insert_messages_2' },
+        { name: 'message_for_user' },
+      ]);
     }
   });
 
@@ -111,10 +115,20 @@ describe.each(backends)('statements prepared once per handle, on %s', (name, ope
 
   it('writes every value of a finished reply, once, and only while it is streaming', async () => {
     const { db } = backend.handle;
+    const heartbeatAt = new Date(Date.UTC(2026, 10, 24, 12, 0, 0, 123));
     const [reply] = await insertMessages(db, [
-      messageValues({ chatId, userId, role: 'AI', content: '', status: 'streaming', modelUsed: 'm' }),
+      messageValues({
+        chatId,
+        userId,
+        role: 'AI',
+        content: '',
+        status: 'streaming',
+        modelUsed: 'm',
+        heartbeatAt,
+      }),
     ]);
     if (!reply) throw new Error('insert returned no row');
+    expect(reply.heartbeatAt).toEqual(heartbeatAt);
     const finished = {
       id: reply.id,
       status: 'done' as const,
