@@ -152,29 +152,40 @@ export async function insertMessages(
   return [...inserted].sort((a, b) => a.seq - b.seq);
 }
 
+/** Every column messageValues() sets, and the id: a prepared insert has one shape, so each is always bound. */
+const NEW_MESSAGE_COLUMNS = [
+  'id',
+  'chatId',
+  'userId',
+  'role',
+  'content',
+  'status',
+  'parentId',
+  'agentId',
+  'modelUsed',
+  'heartbeatAt',
+] as const satisfies ReadonlyArray<keyof typeof messages.$inferInsert>;
+
 /**
  * The prepared inserts of one message (a regeneration) and of two (a send: the user's message and the reply
- * that answers it). A prepared statement has one shape, so every column of messageValues() is set, the id
- * too (a random UUID, as the column's default would give).
+ * that answers it). Row i binds `<column><i>`; heartbeatAt goes as text (an ISO string or null), since a bare
+ * placeholder would pass null through the column's Date encoder.
  */
 const insertRows = (n: number) =>
   statement(`insert_messages_${n}`, (db) =>
     db
       .insert(messages)
       .values(
-        Array.from({ length: n }, (_, i) => ({
-          id: sql.placeholder(`id${i}`),
-          chatId: sql.placeholder(`chatId${i}`),
-          userId: sql.placeholder(`userId${i}`),
-          role: sql.placeholder(`role${i}`),
-          content: sql.placeholder(`content${i}`),
-          status: sql.placeholder(`status${i}`),
-          parentId: sql.placeholder(`parentId${i}`),
-          agentId: sql.placeholder(`agentId${i}`),
-          modelUsed: sql.placeholder(`modelUsed${i}`),
-          // Bound as text (an ISO string or null): a placeholder skips the column's Date encoding of null.
-          heartbeatAt: sql`${sql.placeholder(`heartbeatAt${i}`)}`,
-        })),
+        Array.from(
+          { length: n },
+          (_, i) =>
+            Object.fromEntries(
+              NEW_MESSAGE_COLUMNS.map((c) => {
+                const p = sql.placeholder(`${c}${i}`);
+                return [c, c === 'heartbeatAt' ? sql`${p}` : p];
+              }),
+            ) as unknown as typeof messages.$inferInsert,
+        ),
       )
       .returning(),
   );
@@ -184,17 +195,10 @@ const insertTwo = insertRows(2);
 function placeholderValues(rows: Array<NewMessageParams & { id?: string }>): Record<string, unknown> {
   const values: Record<string, unknown> = {};
   rows.forEach((row, i) => {
-    const v = messageValues(row);
-    values[`id${i}`] = v.id ?? randomUUID();
-    values[`chatId${i}`] = v.chatId;
-    values[`userId${i}`] = v.userId;
-    values[`role${i}`] = v.role;
-    values[`content${i}`] = v.content;
-    values[`status${i}`] = v.status;
-    values[`parentId${i}`] = v.parentId;
-    values[`agentId${i}`] = v.agentId;
-    values[`modelUsed${i}`] = v.modelUsed;
-    values[`heartbeatAt${i}`] = v.heartbeatAt?.toISOString() ?? null;
+    // The id the column's default would give (a random UUID), when the caller named none.
+    const v = { ...messageValues(row), id: row.id ?? randomUUID() };
+    for (const c of NEW_MESSAGE_COLUMNS)
+      values[`${c}${i}`] = c === 'heartbeatAt' ? (v.heartbeatAt?.toISOString() ?? null) : v[c];
   });
   return values;
 }
