@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { stopChild } from './child';
 
 /** What a benchmark server process runs: named apps (env overrides for loadConfig) over one pool and store. */
 export interface ServerSpec {
@@ -77,15 +78,7 @@ export async function startBenchServer(spec: ServerSpec): Promise<BenchServer> {
       return request({ kind: 'cpu', id: nextId++ });
     },
     stop() {
-      return new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        child.once('exit', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        child.send({ kind: 'stop' } satisfies ParentMessage);
-      });
+      return stopChild(child, { kind: 'stop' } satisfies ParentMessage);
     },
   };
 }

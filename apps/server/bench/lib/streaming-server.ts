@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { stopChild } from './child';
 import { benchEnv } from './env';
 import type { StreamingChild, StreamingParent, StreamingStats } from './streaming-child';
 
@@ -46,15 +47,7 @@ export function startStreamingServer(spec: Extract<StreamingParent, { kind: 'sta
       });
     },
     stop(): Promise<void> {
-      return new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        child.once('exit', () => {
-          clearTimeout(t);
-          resolve();
-        });
-        child.send({ kind: 'stop' } satisfies StreamingParent);
-      });
+      return stopChild(child, { kind: 'stop' } satisfies StreamingParent);
     },
   };
 }

@@ -3,7 +3,7 @@ import { and, desc, eq, inArray, lt, lte, sql } from 'drizzle-orm';
 import type { Executor } from '../client';
 import { type Message, type MessageStatus, messages } from '../schema/messages';
 import { messageValues, type NewMessageParams } from './messages';
-import { statement } from './prepared';
+import { statement, value } from './prepared';
 
 /** Messages of the user still being generated (the per-user concurrency cap counts them). */
 export async function countStreamingForUser(db: Executor, params: { userId: string }): Promise<number> {
@@ -65,9 +65,6 @@ export async function finishAssistantMessage(db: Executor, r: FinishedReply): Pr
   const [row] = await finishReply(db, { ...r, tokensUsed: total });
   return row;
 }
-
-/** A placeholder in an update's SET (drizzle types placeholders for inserts and filters, not for SET). */
-const value = (name: string) => sql`${sql.placeholder(name)}`;
 
 const finishReply = statement('finish_reply', (db) =>
   db
@@ -180,10 +177,10 @@ const insertRows = (n: number) =>
           { length: n },
           (_, i) =>
             Object.fromEntries(
-              NEW_MESSAGE_COLUMNS.map((c) => {
-                const p = sql.placeholder(`${c}${i}`);
-                return [c, c === 'heartbeatAt' ? sql`${p}` : p];
-              }),
+              NEW_MESSAGE_COLUMNS.map((c) => [
+                c,
+                c === 'heartbeatAt' ? value(`${c}${i}`) : sql.placeholder(`${c}${i}`),
+              ]),
             ) as unknown as typeof messages.$inferInsert,
         ),
       )

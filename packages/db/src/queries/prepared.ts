@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
 import type { Database, Executor } from '../client';
 
@@ -15,6 +16,15 @@ export function runsOn<T extends object>(tx: T, db: Database): T {
   return tx;
 }
 
+/**
+ * A placeholder as plain SQL, bound without the column's encoder: for an update's SET (drizzle types placeholders
+ * for inserts and filters only) and for a value whose encoder would not take null (a Date column).
+ */
+export const value = (name: string) => sql`${sql.placeholder(name)}`;
+
+/** Every statement's name: PostgreSQL refuses a second statement under a name already prepared. */
+const names = new Set<string>();
+
 /** A drizzle query built with `sql.placeholder()`s: run at once with their values, or prepared for reuse. */
 interface Preparable<R> {
   execute(values?: Values): Promise<R>;
@@ -29,9 +39,11 @@ interface Preparable<R> {
  *
  * On PostgreSQL a transaction runs on its connection's own handle (client.ts), so the statements that handle
  * prepared run inside it. Elsewhere (PGlite, a nested transaction) the query is built and run on the
- * transaction as before. `name` must be unique among the app's statements.
+ * transaction as before. `name` must be unique among the app's statements (checked here, at load).
  */
 export function statement<R>(name: string, build: (db: Executor) => Preparable<R>) {
+  if (names.has(name)) throw new Error(`two prepared statements are named ${name}`);
+  names.add(name);
   const prepared = new WeakMap<Database, { execute(values?: Values): Promise<R> }>();
   return (db: Executor, values: Values): Promise<R> => {
     const handle = db instanceof PgTransaction ? connectionOf.get(db) : db;

@@ -2,6 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { Executor } from '../client';
 import { type User, users } from '../schema/users';
 import { statement } from './prepared';
+import { getUserById } from './users';
 
 export type QuotaLimitName = 'ai_messages' | 'api_calls';
 
@@ -22,7 +23,7 @@ export async function reserveQuota(
   const { aiMessages } = params;
   const [row] = await reserve(db, params);
   if (row) return { ok: true, user: row };
-  const [u] = await db.select().from(users).where(eq(users.id, params.userId)).limit(1);
+  const u = await getUserById(db, { id: params.userId });
   if (!u) return { ok: false, limit: null };
   if (u.aiMessagesUsed + aiMessages > u.aiMessagesLimit)
     return { ok: false, limit: 'ai_messages', used: u.aiMessagesUsed, max: u.aiMessagesLimit };
