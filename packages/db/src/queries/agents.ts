@@ -16,12 +16,16 @@ const visibleTo = (userId: string | Placeholder) => or(isNull(agents.ownerId), e
 
 /** Platform agents first (by name), then the user's own (by name). */
 export async function listAgentsForUser(db: Executor, params: { userId: string }): Promise<Agent[]> {
-  return db
+  return agentsForUser(db, params);
+}
+
+const agentsForUser = statement('agents_for_user', (db) =>
+  db
     .select()
     .from(agents)
-    .where(visibleTo(params.userId))
-    .orderBy(sql`${agents.ownerId} is not null`, asc(agents.name), asc(agents.id));
-}
+    .where(visibleTo(sql.placeholder('userId')))
+    .orderBy(sql`${agents.ownerId} is not null`, asc(agents.name), asc(agents.id)),
+);
 
 /** A platform agent or one of the user's own; anyone else's is undefined, like a missing one. */
 export async function getAgentForUser(

@@ -25,18 +25,27 @@ export async function createChat(
   db: Executor,
   params: { userId: string; title: string; agentId?: string | null; titleLocked?: boolean },
 ): Promise<Chat> {
-  const [row] = await db
-    .insert(chats)
-    .values({
-      userId: params.userId,
-      title: params.title,
-      agentId: params.agentId ?? null,
-      titleLocked: params.titleLocked ?? false,
-    })
-    .returning();
+  const [row] = await insertChat(db, {
+    userId: params.userId,
+    title: params.title,
+    agentId: params.agentId ?? null,
+    titleLocked: params.titleLocked ?? false,
+  });
   if (!row) throw new Error('insert returned no chat');
   return row;
 }
+
+const insertChat = statement('insert_chat', (db) =>
+  db
+    .insert(chats)
+    .values({
+      userId: sql.placeholder('userId'),
+      title: sql.placeholder('title'),
+      agentId: sql.placeholder('agentId'),
+      titleLocked: sql.placeholder('titleLocked'),
+    })
+    .returning(),
+);
 
 /**
  * Takes the chat's row lock and bumps its counters; returns undefined when the chat is missing or not the
@@ -87,15 +96,23 @@ export async function listChatsForUser(
   db: Executor,
   params: { userId: string; limit: number; after?: ChatKey },
 ): Promise<{ chats: Chat[]; hasMore: boolean }> {
-  const after = params.after;
-  const rows = await db
+  const { userId, limit, after } = params;
+  const rows = await (after
+    ? chatsAfter(db, { userId, limit: limit + 1, afterAt: after.updatedAt.toISOString(), afterId: after.id })
+    : chatsFirst(db, { userId, limit: limit + 1 }));
+  return { chats: rows.slice(0, limit), hasMore: rows.length > limit };
+}
+
+/** The first page of a user's chats, and a page after a (updated_at, id) key. */
+const chatPage = (after: boolean) => (db: Executor) =>
+  db
     .select()
     .from(chats)
     .where(
       and(
-        eq(chats.userId, params.userId),
+        eq(chats.userId, sql.placeholder('userId')),
         after
-          ? sql`(${chats.updatedAt}, ${chats.id}) < (${after.updatedAt.toISOString()}::timestamptz, ${after.id}::uuid)`
+          ? sql`(${chats.updatedAt}, ${chats.id}) < (${sql.placeholder('afterAt')}::timestamptz, ${sql.placeholder('afterId')}::uuid)`
           : undefined,
       ),
     )
@@ -103,22 +120,9 @@ export async function listChatsForUser(
     // NOT NULL, so the order is the same, but only a matching ORDER BY lets PostgreSQL read the index in order
     // instead of sorting every chat of the user).
     .orderBy(sql`${chats.updatedAt} desc nulls last`, sql`${chats.id} desc nulls last`)
-    .limit(params.limit + 1);
-  return { chats: rows.slice(0, params.limit), hasMore: rows.length > params.limit };
-}
-
-/** Whether an agent may back a chat of this user: a platform agent (no owner) or one of the user's own. */
-export async function isAgentVisibleToUser(
-  db: Executor,
-  params: { agentId: string; userId: string },
-): Promise<boolean> {
-  const [row] = await db
-    .select({ id: agents.id })
-    .from(agents)
-    .where(and(eq(agents.id, params.agentId), or(isNull(agents.ownerId), eq(agents.ownerId, params.userId))))
-    .limit(1);
-  return row !== undefined;
-}
+    .limit(sql.placeholder('limit'));
+const chatsFirst = statement('chats_first', chatPage(false));
+const chatsAfter = statement('chats_after', chatPage(true));
 
 /**
  * Creates a chat, bound to `agentId` when given. The agent must be visible to the user; it is share-locked
@@ -133,16 +137,26 @@ export async function createChatForUser(
   const base = { userId: params.userId, title: params.title, titleLocked: params.titleLocked ?? false };
   if (agentId === null) return createChat(db, base);
   return db.transaction(async (tx) => {
-    const [agent] = await tx
-      .select({ id: agents.id })
-      .from(agents)
-      .where(and(eq(agents.id, agentId), or(isNull(agents.ownerId), eq(agents.ownerId, params.userId))))
-      .for('share')
-      .limit(1);
+    const [agent] = await agentForChat(tx, { agentId, userId: params.userId });
     if (!agent) return undefined;
     return createChat(tx, { ...base, agentId });
   });
 }
+
+/** A platform agent (no owner) or one of the user's own, share-locked: one that may back a new chat. */
+const agentForChat = statement('agent_for_chat', (db) =>
+  db
+    .select({ id: agents.id })
+    .from(agents)
+    .where(
+      and(
+        eq(agents.id, sql.placeholder('agentId')),
+        or(isNull(agents.ownerId), eq(agents.ownerId, sql.placeholder('userId'))),
+      ),
+    )
+    .for('share')
+    .limit(1),
+);
 
 /** Renames a chat the user owns and locks its title (no automatic titling afterwards). */
 export async function updateChatTitleForUser(

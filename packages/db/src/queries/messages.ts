@@ -129,26 +129,34 @@ export async function listMessagesForChat(
   params: { chatId: string; limit: number; direction: MessageDirection; cursorSeq?: number },
 ): Promise<{ messages: Message[]; hasMore: boolean }> {
   const { chatId, limit, direction, cursorSeq } = params;
-  const older = direction === 'older';
-  const rows = await db
-    .select()
-    .from(messages)
-    .where(
-      and(
-        eq(messages.chatId, chatId),
-        cursorSeq === undefined
-          ? undefined
-          : older
-            ? lt(messages.seq, cursorSeq)
-            : gt(messages.seq, cursorSeq),
-      ),
-    )
-    .orderBy(older ? desc(messages.seq) : asc(messages.seq))
-    .limit(limit + 1);
-  const page = rows.slice(0, limit);
-  if (older) page.reverse();
-  return { messages: page, hasMore: rows.length > limit };
+  const page = messagePages[direction][cursorSeq === undefined ? 'edge' : 'beyond'];
+  const rows = await page(db, { chatId, limit: limit + 1, cursorSeq });
+  const kept = rows.slice(0, limit);
+  if (direction === 'older') kept.reverse();
+  return { messages: kept, hasMore: rows.length > limit };
 }
+
+/** A page of a chat's messages: from the latest (older) or the first (newer), or beyond a cursor's seq. */
+const messagePage = (direction: MessageDirection, cursor: boolean) =>
+  statement(`messages_${direction}${cursor ? '_than' : ''}`, (db) => {
+    const older = direction === 'older';
+    const seq = sql.placeholder('cursorSeq');
+    return db
+      .select()
+      .from(messages)
+      .where(
+        and(
+          eq(messages.chatId, sql.placeholder('chatId')),
+          cursor ? (older ? lt(messages.seq, seq) : gt(messages.seq, seq)) : undefined,
+        ),
+      )
+      .orderBy(older ? desc(messages.seq) : asc(messages.seq))
+      .limit(sql.placeholder('limit'));
+  });
+const messagePages = {
+  older: { edge: messagePage('older', false), beyond: messagePage('older', true) },
+  newer: { edge: messagePage('newer', false), beyond: messagePage('newer', true) },
+};
 
 /**
  * Replaces the content of one of the user's own USER messages. AI messages are immutable: they record what a

@@ -2,14 +2,15 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type DbHandle } from '../client';
-import { bumpChatForUser, createChat } from './chats';
+import { createAgent } from './agents';
+import { bumpChatForUser, createChat, createChatForUser, listChatsForUser } from './chats';
 import {
   countStreamingForUser,
   finishAssistantMessage,
   insertMessages,
   listHistoryForChat,
 } from './generation';
-import { getMessageForUser, messageValues } from './messages';
+import { getMessageForUser, listMessagesForChat, messageValues } from './messages';
 import { findOrCreateUserByWallet } from './users';
 
 const limits = { aiMessagesLimit: 5, apiCallsLimit: 50 };
@@ -85,6 +86,7 @@ describe.each(backends)('statements prepared once per handle, on %s', (name, ope
       )) ?? { rows: [] };
       expect(rows).toEqual([
         { name: 'history_for_chat' },
+        { name: 'insert_chat' },
         { name: 'insert_messages_2' },
         { name: 'message_for_user' },
       ]);
@@ -175,6 +177,70 @@ describe.each(backends)('statements prepared once per handle, on %s', (name, ope
         `select name from pg_prepared_statements where name in ('streaming_for_user', 'bump_chat') order by name`,
       )) ?? { rows: [] };
       expect(rows).toEqual([{ name: 'bump_chat' }, { name: 'streaming_for_user' }]);
+    }
+  });
+
+  it('pages bind their limit and cursor anew, and a chat takes its agent inside the transaction', async () => {
+    const { db } = backend.handle;
+    const { id: pagedUser } = (await findOrCreateUserByWallet(db, { walletAddress: `0x${name}c`, limits }))
+      .user;
+    const agent = await createAgent(db, {
+      ownerId: pagedUser,
+      name: 'mine',
+      description: '',
+      systemPrompt: 'be brief',
+      model: 'local/demo',
+      temperature: 0.5,
+      maxOutputTokens: 64,
+    });
+    // Another user's agent is refused by the same statement, with nothing written.
+    expect(
+      await createChatForUser(db, { userId: otherUserId, title: 'no', agentId: agent.id }),
+    ).toBeUndefined();
+    const titles = ['c1', 'c2', 'c3', 'c4', 'c5'];
+    for (const title of titles) await createChatForUser(db, { userId: pagedUser, title, agentId: agent.id });
+    const first = await listChatsForUser(db, { userId: pagedUser, limit: 2 });
+    expect(first.chats.map((c) => c.title)).toEqual(['c5', 'c4']);
+    expect(first.hasMore).toBe(true);
+    const last = first.chats.at(-1);
+    if (!last) throw new Error('no chats');
+    const rest = await listChatsForUser(db, { userId: pagedUser, limit: 10, after: last });
+    expect(rest.chats.map((c) => c.title)).toEqual(['c3', 'c2', 'c1']);
+    expect(rest.hasMore).toBe(false);
+    expect(rest.chats.every((c) => c.agentId === agent.id)).toBe(true);
+    expect((await listChatsForUser(db, { userId: otherUserId, limit: 10 })).chats).toEqual([]);
+
+    const chat = first.chats[0];
+    if (!chat) throw new Error('no chat');
+    await insertMessages(
+      db,
+      ['m1', 'm2', 'm3', 'm4'].map((content) =>
+        messageValues({ chatId: chat.id, userId: pagedUser, role: 'USER', content }),
+      ),
+    );
+    const page = async (direction: 'older' | 'newer', limit: number, cursorSeq?: number) => {
+      const r = await listMessagesForChat(db, { chatId: chat.id, limit, direction, cursorSeq });
+      return [r.messages.map((m) => m.content), r.hasMore];
+    };
+    const all = await listMessagesForChat(db, { chatId: chat.id, limit: 10, direction: 'newer' });
+    const seqOf = (content: string) => all.messages.find((m) => m.content === content)?.seq;
+    expect(await page('older', 2)).toEqual([['m3', 'm4'], true]);
+    expect(await page('older', 5, seqOf('m3'))).toEqual([['m1', 'm2'], false]);
+    expect(await page('newer', 3)).toEqual([['m1', 'm2', 'm3'], true]);
+    expect(await page('newer', 3, seqOf('m2'))).toEqual([['m3', 'm4'], false]);
+    if (name === 'PostgreSQL') {
+      const { rows } = (await backend.handle.pool?.query<{ name: string }>(
+        `select name from pg_prepared_statements where name like 'chats_%' or name like 'messages_%' or name = 'agent_for_chat' order by name`,
+      )) ?? { rows: [] };
+      expect(rows.map((r) => r.name)).toEqual([
+        'agent_for_chat',
+        'chats_after',
+        'chats_first',
+        'messages_newer',
+        'messages_newer_than',
+        'messages_older',
+        'messages_older_than',
+      ]);
     }
   });
 });
