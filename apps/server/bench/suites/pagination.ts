@@ -137,9 +137,29 @@ async function seed(h: DbHandle) {
   return { u2, u3, small, big, seedMessagesMs, seedChatsMs };
 }
 
+/**
+ * PostgreSQL's plan for `sql` with these values, and its generic plan: the app runs these queries as prepared
+ * statements, and after five runs PostgreSQL may switch one to a plan made without the values.
+ */
 async function planOf(h: DbHandle, sql: string, params: unknown[]): Promise<string> {
-  const r = await h.pool?.query<{ 'QUERY PLAN': string }>(`explain ${sql}`, params);
-  return (r?.rows ?? []).map((x) => x['QUERY PLAN'].trim()).join(' | ');
+  const client = await h.pool?.connect();
+  if (!client) return 'no pool';
+  const plan = async (text: string, values?: unknown[]) =>
+    (await client.query<{ 'QUERY PLAN': string }>(text, values)).rows
+      .map((x) => x['QUERY PLAN'].trim())
+      .join(' | ');
+  try {
+    const custom = await plan(`explain ${sql}`, params);
+    await client.query(`prepare plan_probe as ${sql}`);
+    await client.query('set plan_cache_mode = force_generic_plan');
+    const literals = params.map((p) => `'${String(p).replaceAll("'", "''")}'`).join(', ');
+    const generic = await plan(`explain execute plan_probe(${literals})`);
+    await client.query('deallocate plan_probe');
+    await client.query('reset plan_cache_mode');
+    return `${custom}\n  generic plan: ${generic}`;
+  } finally {
+    client.release();
+  }
 }
 
 export default async function pagination(): Promise<void> {
@@ -244,15 +264,15 @@ export default async function pagination(): Promise<void> {
     console.log(
       `pagination: plan, 1M-message chat, middle page: ${await planOf(
         h,
-        'select * from messages where chat_id = $1 and seq < $2 order by seq desc limit 51',
-        [s.big, bigMid],
+        'select * from messages where chat_id = $1 and seq < $2 order by seq desc limit $3',
+        [s.big, bigMid, PAGE + 1],
       )}`,
     );
     console.log(
       `pagination: plan, 10k-chat list, last page: ${await planOf(
         h,
-        'select * from chats where user_id = $1 and (updated_at, id) < ($2::timestamptz, $3::uuid) order by updated_at desc nulls last, id desc nulls last limit 51',
-        [s.u3, manyDeep.updatedAt.toISOString(), manyDeep.id],
+        'select * from chats where user_id = $1 and (updated_at, id) < ($2::timestamptz, $3::uuid) order by updated_at desc nulls last, id desc nulls last limit $4',
+        [s.u3, manyDeep.updatedAt.toISOString(), manyDeep.id, PAGE + 1],
       )}`,
     );
   } finally {
