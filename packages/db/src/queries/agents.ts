@@ -44,6 +44,27 @@ const agentForUser = statement('agent_for_user', (db) =>
     .limit(1),
 );
 
+/**
+ * Takes a share lock on an agent the user may use (a platform agent or their own) until the transaction ends, so
+ * it cannot be deleted meanwhile; false, locking nothing, for anyone else's or a missing one.
+ */
+export async function shareLockAgentForUser(
+  db: Executor,
+  params: { id: string; userId: string },
+): Promise<boolean> {
+  const [row] = await agentLockForUser(db, params);
+  return row !== undefined;
+}
+
+const agentLockForUser = statement('agent_lock_for_user', (db) =>
+  db
+    .select({ id: agents.id })
+    .from(agents)
+    .where(and(eq(agents.id, sql.placeholder('id')), visibleTo(sql.placeholder('userId'))))
+    .for('share')
+    .limit(1),
+);
+
 export async function getPlatformAgentBySlug(
   db: Executor,
   params: { slug: string },

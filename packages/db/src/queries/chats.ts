@@ -1,7 +1,7 @@
-import { and, eq, isNull, or, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Executor } from '../client';
-import { agents } from '../schema/agents';
 import { type Chat, chats } from '../schema/chats';
+import { shareLockAgentForUser } from './agents';
 import { statement } from './prepared';
 
 /** Ownership is part of every lookup: another user's chat is indistinguishable from a missing one. */
@@ -137,26 +137,10 @@ export async function createChatForUser(
   const base = { userId: params.userId, title: params.title, titleLocked: params.titleLocked ?? false };
   if (agentId === null) return createChat(db, base);
   return db.transaction(async (tx) => {
-    const [agent] = await agentForChat(tx, { agentId, userId: params.userId });
-    if (!agent) return undefined;
+    if (!(await shareLockAgentForUser(tx, { id: agentId, userId: params.userId }))) return undefined;
     return createChat(tx, { ...base, agentId });
   });
 }
-
-/** A platform agent (no owner) or one of the user's own, share-locked: one that may back a new chat. */
-const agentForChat = statement('agent_for_chat', (db) =>
-  db
-    .select({ id: agents.id })
-    .from(agents)
-    .where(
-      and(
-        eq(agents.id, sql.placeholder('agentId')),
-        or(isNull(agents.ownerId), eq(agents.ownerId, sql.placeholder('userId'))),
-      ),
-    )
-    .for('share')
-    .limit(1),
-);
 
 /** Renames a chat the user owns and locks its title (no automatic titling afterwards). */
 export async function updateChatTitleForUser(

@@ -230,10 +230,10 @@ describe.each(backends)('statements prepared once per handle, on %s', (name, ope
     expect(await page('newer', 3, seqOf('m2'))).toEqual([['m3', 'm4'], false]);
     if (name === 'PostgreSQL') {
       const { rows } = (await backend.handle.pool?.query<{ name: string }>(
-        `select name from pg_prepared_statements where name like 'chats_%' or name like 'messages_%' or name = 'agent_for_chat' order by name`,
+        `select name from pg_prepared_statements where name like 'chats_%' or name like 'messages_%' or name = 'agent_lock_for_user' order by name`,
       )) ?? { rows: [] };
       expect(rows.map((r) => r.name)).toEqual([
-        'agent_for_chat',
+        'agent_lock_for_user',
         'chats_after',
         'chats_first',
         'messages_newer',
