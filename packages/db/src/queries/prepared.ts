@@ -32,10 +32,11 @@ interface Preparable<R> {
 }
 
 /**
- * A statement of the token path built once per database handle instead of once per call. drizzle's query
- * builder costs 100 to 250 us of CPU and tens of KB of garbage per statement on a 2-core machine (a select of
- * every message column, an update that sets ten of them); prepared, a call only binds its values, and
- * PostgreSQL (a named statement, parsed and planned once per connection) skips its parse too.
+ * A statement of a hot path (a reply's send and writes, the reads by id, the list pages, chat creation) built
+ * once per database handle instead of once per call. drizzle's query builder costs 100 to 250 us of CPU and tens
+ * of KB of garbage per statement on a 2-core machine (a select of every message column, an update that sets ten
+ * of them); prepared, a call only binds its values, and PostgreSQL (a named statement, parsed and planned once
+ * per connection) skips its parse too.
  *
  * On PostgreSQL a transaction runs on its connection's own handle (client.ts), so the statements that handle
  * prepared run inside it. Elsewhere (PGlite, a nested transaction) the query is built and run on the
