@@ -6,7 +6,7 @@ import { type AppRouter, appRouter, createInnerContext } from '@chatplatform/api
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { ServerConfig } from './env';
-import { createMetrics, registerMetrics } from './plugins/metrics';
+import { createLabels, createMetrics, registerMetrics } from './plugins/metrics';
 import { registerRest } from './plugins/rest';
 import { registerSecurity } from './plugins/security';
 import { trpcFastPlugin } from './plugins/trpc-fast';
@@ -64,7 +64,8 @@ export async function buildApp(config: ServerConfig, injected: Injected = {}): P
   });
 
   await registerSecurity(app, { corsOrigins: config.corsOrigins });
-  registerMetrics(app, metrics, resources.services.generation);
+  const labels = createLabels(Object.keys(appRouter._def.procedures));
+  registerMetrics(app, metrics, resources.services.generation, { labels, token: config.metricsToken });
 
   const contextFor = (req: FastifyRequest, setHeader: (k: string, v: string) => void) =>
     createInnerContext(resources.services, {
@@ -82,7 +83,7 @@ export async function buildApp(config: ServerConfig, injected: Injected = {}): P
       router: appRouter,
       createContext: ({ req, res }) => contextFor(req, (k, v) => void res.header(k, v)),
       onError({ error, path: procedure, req }) {
-        metrics.errors.inc({ procedure: procedure ?? 'unknown', code: error.code });
+        metrics.errors.inc({ procedure: labels.procedure(procedure), code: error.code });
         if (error.code === 'INTERNAL_SERVER_ERROR')
           req.log.error({ err: error, procedure }, 'procedure failed');
       },
@@ -92,7 +93,7 @@ export async function buildApp(config: ServerConfig, injected: Injected = {}): P
   await registerRest(app, {
     createContext: contextFor,
     onError({ error, path: procedure, req }) {
-      metrics.errors.inc({ procedure: procedure ?? 'unknown', code: error.code });
+      metrics.errors.inc({ procedure: labels.procedure(procedure), code: error.code });
       if (error.code === 'INTERNAL_SERVER_ERROR')
         req.log.error({ err: error, procedure }, 'REST procedure failed');
     },

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import type { AiConfig, AiProviderConfig, ApiConfig } from '@chatplatform/api';
 import { z } from 'zod';
@@ -20,6 +21,42 @@ const list = z.string().transform((s) =>
     .filter(Boolean),
 );
 
+/** proxy-addr's names for address ranges, accepted in TRUST_PROXY beside addresses and CIDR ranges. */
+const PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
+/**
+ * Which proxies may name the client in X-Forwarded-For. Never every hop: the leftmost entries are whatever the
+ * client sent, so trusting all of them would let anyone pick the IP that per-IP rate limits count. "false" trusts
+ * none; "true" trusts a proxy on this host or a private network (loopback, link-local and unique-local ranges);
+ * otherwise a comma-separated list of the proxies' addresses, CIDR ranges or those three names. (fastify takes a
+ * hop count as trusting nothing, since it cannot check the peer, so counts are refused here rather than ignored.)
+ */
+const trustProxy = z.string().transform((raw, ctx): false | string[] => {
+  const v = raw.trim().toLowerCase();
+  if (v === 'false' || v === 'no' || v === '0') return false;
+  if (v === 'true' || v === 'yes' || v === '1') return PROXY_RANGES;
+  const entries = raw
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  const valid = (entry: string) => {
+    if (PROXY_RANGES.includes(entry)) return true;
+    const [address = '', bits, extra] = entry.split('/');
+    const family = isIP(address);
+    if (family === 0 || extra !== undefined) return false;
+    if (bits === undefined) return true;
+    return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+  };
+  const bad = entries.filter((e) => !valid(e));
+  if (entries.length === 0 || bad.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${bad[0] ?? raw}" is not true, false, an IP address, a CIDR range or one of ${PROXY_RANGES.join(', ')}`,
+    });
+    return z.NEVER;
+  }
+  return entries;
+});
+
 const EnvSchema = z.object({
   ENVIRONMENT: z.enum(['development', 'production', 'test']).optional(),
   NODE_ENV: z.string().optional(),
@@ -27,11 +64,13 @@ const EnvSchema = z.object({
   APP_PORT: int(0, 65535).optional(),
   PORT: int(0, 65535).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  TRUST_PROXY: bool.default(false),
+  TRUST_PROXY: trustProxy.default(false),
   BODY_LIMIT: int(1024).default(1024 * 1024),
   /** The direct route for single tRPC queries and JSON mutations; false = the official adapter for all. */
   TRPC_FAST_PATH: bool.default(true),
   CORS_ORIGINS: list.optional(),
+  /** Set: GET /metrics needs "Authorization: Bearer <token>". */
+  METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
 
   DATABASE_URL: z.url().optional(),
   POSTGRES_HOST: z.string().optional(),
@@ -120,11 +159,14 @@ export interface ServerConfig {
   host: string;
   port: number;
   logLevel: Env['LOG_LEVEL'];
-  trustProxy: boolean;
+  /** fastify's trustProxy: false, or the proxies' addresses, CIDR ranges and proxy-addr range names. */
+  trustProxy: false | string[];
   bodyLimit: number;
   /** Serve single tRPC queries and JSON mutations through the direct route (plugins/trpc-fast.ts). */
   trpcFastPath: boolean;
   corsOrigins: string[];
+  /** Set: /metrics answers only to this Bearer token. */
+  metricsToken: string | undefined;
   database: { kind: 'postgres'; url: string; poolSize: number } | { kind: 'pglite'; dataDir: string };
   redisUrl: string | undefined;
   keysDir: string;
@@ -198,6 +240,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     bodyLimit: env.BODY_LIMIT,
     trpcFastPath: env.TRPC_FAST_PATH,
     corsOrigins,
+    metricsToken: env.METRICS_TOKEN,
     database: databaseUrl
       ? { kind: 'postgres', url: databaseUrl, poolSize: env.DATABASE_POOL_SIZE }
       : { kind: 'pglite', dataDir: resolvePath(path.join(env.DATA_DIR, 'pglite'), base) },

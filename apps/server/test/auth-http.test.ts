@@ -92,6 +92,30 @@ describe('rate limits over HTTP', () => {
       await limited.close();
     }
   });
+
+  it('behind a proxy, counts the address the proxy saw, not one the client wrote into X-Forwarded-For', async () => {
+    // TRUST_PROXY=true trusts a proxy on loopback (the test's own connection): the proxy appends the address it
+    // saw, and the entries before it are the client's to write.
+    const proxied = await startServer({ env: { RATE_LIMIT_AUTH_PER_IP: '2', TRUST_PROXY: 'true' } });
+    try {
+      const input = encodeURIComponent(JSON.stringify({ address: newWallet().address, chainId: 1 }));
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(`${proxied.url}/trpc/auth.message?input=${input}`, {
+          headers: { 'x-forwarded-for': `198.51.100.${i}, 203.0.113.7` },
+        });
+        statuses.push(res.status);
+      }
+      expect(statuses).toEqual([200, 200, 429]);
+      // Another client behind the same proxy has its own budget.
+      const other = await fetch(`${proxied.url}/trpc/auth.message?input=${input}`, {
+        headers: { 'x-forwarded-for': '203.0.113.8' },
+      });
+      expect(other.status).toBe(200);
+    } finally {
+      await proxied.close();
+    }
+  });
 });
 
 describe('operational endpoints', () => {
@@ -111,6 +135,33 @@ describe('operational endpoints', () => {
     expect(metrics).toContain(
       'http_requests_total{method="POST",route="trpc:auth.authenticate",status="200"}',
     );
+  });
+
+  it('keeps metric labels to the procedures that exist, whatever paths clients send', async () => {
+    for (let i = 0; i < 5; i++) expect((await fetch(`${s.url}/trpc/no.such.procedure${i}`)).status).toBe(404);
+    expect((await fetch(`${s.url}/trpc/junk.a,junk.b?batch=1`)).status).toBe(404);
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    expect(metrics).not.toContain('no.such.procedure');
+    expect(metrics).not.toContain('junk');
+    expect(metrics).toContain('http_requests_total{method="GET",route="trpc:unknown",status="404"}');
+    expect(metrics).toMatch(/trpc_errors_total\{procedure="unknown",code="NOT_FOUND"\} [5-9]/);
+  });
+
+  it('answers /metrics only to its token when METRICS_TOKEN is set', async () => {
+    const token = 'scrape-0123456789abcdef';
+    const guarded = await startServer({ env: { METRICS_TOKEN: token } });
+    try {
+      const none = await fetch(`${guarded.url}/metrics`);
+      expect(none.status).toBe(401);
+      expect(((await none.json()) as { message: string }).message).toMatch(/METRICS_TOKEN/);
+      const wrong = await fetch(`${guarded.url}/metrics`, { headers: { authorization: 'Bearer nope' } });
+      expect(wrong.status).toBe(401);
+      const right = await fetch(`${guarded.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+      expect(right.status).toBe(200);
+      expect(await right.text()).toContain('http_requests_total');
+    } finally {
+      await guarded.close();
+    }
   });
 
   it('sends security headers and a request id', async () => {

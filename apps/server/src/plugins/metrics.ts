@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { ReplyEnded } from '@chatplatform/api';
 import type { FastifyInstance } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
@@ -36,14 +37,26 @@ export function createMetrics() {
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
-/** A label that stays bounded: the tRPC procedure path (batches as "batch"), else the route pattern. */
-function routeLabel(url: string, routePattern: string | undefined): string {
-  if (url.startsWith('/trpc/')) {
-    const p = url.slice(6).split('?')[0] ?? '';
-    return p.includes(',') ? 'trpc:batch' : /^[\w.]{1,100}$/.test(p) ? `trpc:${p}` : 'trpc:unknown';
-  }
-  return routePattern ?? 'unmatched';
+/**
+ * Label values that stay bounded whatever a client sends: a tRPC path is a label only when it names a procedure
+ * of the router (batches as "trpc:batch", anything else "trpc:unknown"), other requests by their route pattern.
+ * Every distinct value is a new series kept until the process ends, so a label built from raw input would let
+ * anyone grow the server's memory (and /metrics) one request at a time.
+ */
+export function createLabels(procedures: Iterable<string>) {
+  const known = new Set(procedures);
+  const procedure = (path: string | undefined) => (path !== undefined && known.has(path) ? path : 'unknown');
+  const route = (url: string, routePattern: string | undefined) => {
+    if (url.startsWith('/trpc/')) {
+      const p = url.slice(6).split('?')[0] ?? '';
+      return p.includes(',') ? 'trpc:batch' : `trpc:${procedure(p)}`;
+    }
+    return routePattern ?? 'unmatched';
+  };
+  return { procedure, route };
 }
+
+export type Labels = ReturnType<typeof createLabels>;
 
 /** What the generation service shows /metrics (GenerationService, structurally). */
 export interface GenerationSource {
@@ -55,7 +68,12 @@ export interface GenerationSource {
   };
 }
 
-export function registerMetrics(app: FastifyInstance, metrics: Metrics, generation: GenerationSource) {
+export function registerMetrics(
+  app: FastifyInstance,
+  metrics: Metrics,
+  generation: GenerationSource,
+  options: { labels: Labels; token: string | undefined },
+) {
   const registers = [metrics.registry];
   new Gauge({
     name: 'message_streams_open',
@@ -102,11 +120,21 @@ export function registerMetrics(app: FastifyInstance, metrics: Metrics, generati
   });
   app.addHook('onClose', async () => unsubscribe());
   app.addHook('onResponse', async (req, reply) => {
-    const route = routeLabel(req.url, req.routeOptions.url);
+    const route = options.labels.route(req.url, req.routeOptions.url);
     metrics.requests.inc({ method: req.method, route, status: String(reply.statusCode) });
     metrics.duration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
   });
-  app.get('/metrics', async (_req, reply) => {
+  // METRICS_TOKEN set: the scraper sends it as a Bearer token; compared in constant time.
+  const expected = options.token === undefined ? undefined : Buffer.from(`Bearer ${options.token}`);
+  app.get('/metrics', async (req, reply) => {
+    if (expected) {
+      const given = Buffer.from(req.headers.authorization ?? '');
+      if (given.length !== expected.length || !timingSafeEqual(given, expected))
+        return reply
+          .code(401)
+          .header('www-authenticate', 'Bearer')
+          .send({ error: 'Unauthorized', message: 'This endpoint needs the metrics token (METRICS_TOKEN).' });
+    }
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/env';
+
+describe('TRUST_PROXY', () => {
+  it('trusts no proxy by default, private-network proxies for "true", or the listed proxies', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '0' }).trustProxy).toBe(false);
+    const privateRanges = ['loopback', 'linklocal', 'uniquelocal'];
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toEqual(privateRanges);
+    expect(loadConfig({ TRUST_PROXY: 'yes' }).trustProxy).toEqual(privateRanges);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.4,::1, fd00::/8,loopback' }).trustProxy).toEqual([
+      '10.0.0.0/8',
+      '192.168.1.4',
+      '::1',
+      'fd00::/8',
+      'loopback',
+    ]);
+  });
+
+  it.each(['everyone', '10.0.0.0/33', '10.0.0.1/8/1', '300.1.1.1', '2', 'fe80::/129'])(
+    'stops the start on %j, naming the variable',
+    (value) => {
+      expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(
+        /TRUST_PROXY: .*is not true, false, an IP address/,
+      );
+    },
+  );
+});
+
+describe('METRICS_TOKEN', () => {
+  it('is off by default and needs at least 16 characters', () => {
+    expect(loadConfig({}).metricsToken).toBeUndefined();
+    expect(loadConfig({ METRICS_TOKEN: 'a-long-enough-token' }).metricsToken).toBe('a-long-enough-token');
+    expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN: at least 16 characters/);
+  });
+});
