@@ -1,4 +1,4 @@
-import { asc, chats, emailVerifications, eq, messages, users } from '@chatplatform/db';
+import { agents, asc, chats, emailVerifications, eq, messages, users } from '@chatplatform/db';
 import type { Harness } from './harness';
 
 /** Everything a user owns, as stored: used to prove a call changed nothing of theirs. */
@@ -15,5 +15,10 @@ export async function snapshotUser(h: Harness, userId: string) {
     .from(emailVerifications)
     .where(eq(emailVerifications.userId, userId))
     .orderBy(asc(emailVerifications.id));
-  return { user, chats: chatRows, messages: messageRows, verifications };
+  const agentRows = await h.db
+    .select()
+    .from(agents)
+    .where(eq(agents.ownerId, userId))
+    .orderBy(asc(agents.id));
+  return { user, chats: chatRows, messages: messageRows, verifications, agents: agentRows };
 }

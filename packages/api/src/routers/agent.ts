@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { Context } from '../context';
 import { AppError, notFound } from '../errors';
 import { iso, isoDate, uuid } from '../schemas/common';
-import { label } from '../schemas/text';
+import { label, optionalText } from '../schemas/text';
 import { authedProcedure } from '../trpc';
 
 const agentOutput = z.object({
@@ -45,8 +45,8 @@ const toAgentOutput = (a: Agent): z.infer<typeof agentOutput> => ({
 
 const fields = {
   name: label(100),
-  description: z.string().trim().max(1000),
-  systemPrompt: z.string().max(8000),
+  description: z.string().trim().pipe(optionalText(1000)),
+  systemPrompt: optionalText(8000),
   model: z.string().min(1).max(200).describe('a model id from agent.models'),
   temperature: z.number().min(0).max(2),
   maxOutputTokens: z.number().int().min(1).max(32_000),

@@ -34,10 +34,12 @@ beforeAll(async () => {
     content: 'partial',
     status: 'streaming',
   });
-  victimIds = [chat.id, m.id, ai?.message.id ?? '', streaming?.message.id ?? ''];
+  const agent = await a.caller.agent.create({ name: 'victim agent', systemPrompt: 'secret' });
+  victimIds = [chat.id, m.id, ai?.message.id ?? '', streaming?.message.id ?? '', agent.id];
   const own = await b.caller.chat.create();
   const mine = await b.caller.message.create({ chatId: own.id, content: 'mine' });
-  ownIds = [own.id, mine.id];
+  const ownAgent = await b.caller.agent.create({ name: 'mine' });
+  ownIds = [own.id, mine.id, ownAgent.id];
 });
 afterAll(async () => h?.cleanup());
 
@@ -85,6 +87,16 @@ function inputs(fields: Record<string, fc.Arbitrary<unknown>>) {
     { weight: 1, arbitrary: fc.constantFrom(undefined, null, [], 'x', 0) },
   );
 }
+
+/** An agent's fields: any text (NUL and lone surrogates included), models on and off the allow list. */
+const agentFields = () => ({
+  name: text,
+  description: text,
+  systemPrompt: text,
+  model: fc.oneof(text, fc.constantFrom('local/demo', 'openai/gpt-unknown')),
+  temperature: number,
+  maxOutputTokens: number,
+});
 
 type Proc = (u: SignedIn, input: unknown) => Promise<unknown>;
 /** name, generated inputs, the call, and one valid input (so every body is reached at least once). */
@@ -201,6 +213,31 @@ const procedures: [string, () => fc.Arbitrary<unknown>, Proc, () => unknown][] =
     (u, i) => u.caller.message.delete(i as never),
     () => ({ id: randomUUID() }),
   ],
+  ['agent.list', () => inputs({}), (u, i) => u.caller.agent.list(i as never), () => undefined],
+  [
+    'agent.byId',
+    () => inputs({ id: ids() }),
+    (u, i) => u.caller.agent.byId(i as never),
+    () => ({ id: ownIds[2] }),
+  ],
+  [
+    'agent.create',
+    () => inputs(agentFields()),
+    (u, i) => u.caller.agent.create(i as never),
+    () => ({ name: 'Helper', description: 'd', systemPrompt: 'Be brief.' }),
+  ],
+  [
+    'agent.update',
+    () => inputs({ id: ids(), ...agentFields() }),
+    (u, i) => u.caller.agent.update(i as never),
+    () => ({ id: ownIds[2], description: 'changed' }),
+  ],
+  [
+    'agent.delete',
+    () => inputs({ id: ids() }),
+    (u, i) => u.caller.agent.delete(i as never),
+    () => ({ id: randomUUID() }),
+  ],
 ];
 
 describe('generated inputs at every procedure: never a 500, never a change to another user’s data', () => {
@@ -223,5 +260,37 @@ describe('generated inputs at every procedure: never a 500, never a change to an
     // Inputs did reach the procedure body, not only the input schema.
     expect(pastValidation).toBeGreaterThan(0);
     expect(await snapshotUser(h, a.userId)).toEqual(before);
+  });
+});
+
+describe('agent text that PostgreSQL cannot store as given', () => {
+  it.each([
+    ['a NUL in the system prompt', { systemPrompt: 'a\u0000b' }, /systemPrompt/],
+    ['a lone surrogate in the description', { description: 'a\uD800b' }, /description/],
+    ['a control character in the description', { description: 'bell\u0007' }, /description/],
+  ])('refuses %s with BAD_REQUEST naming the field, and stores nothing', async (_name, fields, field) => {
+    const before = await snapshotUser(h, b.userId);
+    const create = b.caller.agent.create({ name: 'x', ...fields });
+    await expect(create).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringMatching(field),
+    });
+    const update = b.caller.agent.update({ id: ownIds[2] ?? '', ...fields });
+    await expect(update).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringMatching(field),
+    });
+    expect(await snapshotUser(h, b.userId)).toEqual(before);
+  });
+
+  it('keeps tabs and newlines, and trims the description', async () => {
+    const agent = await b.caller.agent.create({
+      name: 'multi-line',
+      description: '  two\tparts  ',
+      systemPrompt: 'line one\nline two\r\n',
+    });
+    expect(agent.description).toBe('two\tparts');
+    expect(agent.systemPrompt).toBe('line one\nline two\r\n');
+    await b.caller.agent.delete({ id: agent.id });
   });
 });

@@ -37,3 +37,14 @@ export const freeText = (hardMax: number) =>
     .refine((s) => s.trim().length > 0, { message: 'must not be blank' })
     .refine((s) => isWellFormed(s), { message: 'must be valid Unicode text' })
     .refine((s) => !hasControlExceptWhitespace(s), { message: 'must not contain control characters' });
+
+/**
+ * Optional free text (an agent's description or system prompt): may be empty, at most `max` UTF-16 units, valid
+ * Unicode, no control characters except tab and newlines.
+ */
+export const optionalText = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((s) => isWellFormed(s), { message: 'must be valid Unicode text' })
+    .refine((s) => !hasControlExceptWhitespace(s), { message: 'must not contain control characters' });
