@@ -108,3 +108,43 @@ describe('provider failures end the reply as `error` with a human message', () =
     expect(health.status).toBe(200);
   });
 });
+
+describe('what the log keeps of a provider failure', () => {
+  it('the status and the endpoint, never the prompt or the chat sent to the provider', async () => {
+    const lines: string[] = [];
+    const logged = await startServer({
+      env: {
+        LOG_LEVEL: 'warn',
+        AI_PROVIDERS: JSON.stringify([
+          { name: 'fake', baseURL: fake.baseURL, apiKey: 'k', models: ['e500'] },
+        ]),
+        AI_DEFAULT_MODEL: 'fake/e500',
+      },
+      logStream: { write: (line: string) => void lines.push(line) },
+    });
+    try {
+      const s = await logged.signIn();
+      const client = clientFor(logged.url, s.accessToken);
+      const agent = await client.agent.create.mutate({
+        name: 'private',
+        model: 'fake/e500',
+        systemPrompt: 'SYSTEM-PROMPT-MARKER',
+      });
+      const chat = await client.chat.create.mutate({ agentId: agent.id });
+      const sent = await client.message.send.mutate({ chatId: chat.id, content: 'MY-PRIVATE-QUESTION' });
+      const stream = await streamReply(client, sent.assistantMessage.id);
+      expect(stream.closing).toMatchObject({ type: 'error' });
+      const failed = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'model call failed');
+      expect(failed).toMatchObject({
+        level: 40,
+        model: 'fake/e500',
+        failure: { type: 'AI_APICallError', statusCode: 500, url: expect.stringContaining(fake.baseURL) },
+      });
+      const all = lines.join('\n');
+      expect(all).not.toContain('MY-PRIVATE-QUESTION');
+      expect(all).not.toContain('SYSTEM-PROMPT-MARKER');
+    } finally {
+      await logged.close();
+    }
+  });
+});

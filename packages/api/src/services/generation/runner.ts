@@ -82,6 +82,30 @@ export function describeFailure(err: unknown): string {
   return 'The AI provider failed to answer. Please try again.';
 }
 
+const clip = (v: unknown, max = 300): string | undefined =>
+  typeof v === 'string' ? (v.length > max ? `${v.slice(0, max)}…` : v) : undefined;
+
+/**
+ * What the log keeps of a provider failure: its kind, status, endpoint and the start of the provider's answer.
+ * Not the error object itself: the AI SDK's APICallError carries the whole request body (the system prompt and
+ * the chat's history) and a validation error the chunk it read, and the logger would write every field.
+ */
+export function failureForLog(err: unknown): Record<string, unknown> {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as Record<string, unknown>;
+  const cause = (typeof e.cause === 'object' && e.cause !== null ? e.cause : undefined) as
+    | Record<string, unknown>
+    | undefined;
+  return {
+    type: typeof e.name === 'string' ? e.name : typeof err,
+    message: clip(e.message) ?? clip(String(err)),
+    statusCode: typeof e.statusCode === 'number' ? e.statusCode : undefined,
+    url: clip(e.url),
+    responseBody: clip(e.responseBody),
+    code: clip(e.code),
+    cause: cause && { type: clip(cause.name), code: clip(cause.code), message: clip(cause.message) },
+  };
+}
+
 /** Sends the first delta at once (time to first token) and coalesces the rest over a short window. */
 class DeltaWriter {
   private pending = '';
@@ -311,7 +335,10 @@ export class GenerationRunner {
     } else if (failure !== undefined) {
       status = 'error';
       errorMessage = describeFailure(failure);
-      logger.warn({ err: failure, messageId: spec.messageId, model: spec.agent.model }, 'model call failed');
+      logger.warn(
+        { failure: failureForLog(failure), messageId: spec.messageId, model: spec.agent.model },
+        'model call failed',
+      );
     }
     if (status === 'done') {
       closing = {
