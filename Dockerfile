@@ -7,12 +7,14 @@
 # runs and is tested on Node 20.19+.
 ARG NODE_IMAGE=node:24.21-bookworm-slim
 
-# ---- pnpm and the lockfile's packages in the store (a layer that changes only with pnpm-lock.yaml)
+# ---- pnpm and the lockfile's packages in the store (a layer that changes only with the lockfile and patches)
 FROM ${NODE_IMAGE} AS fetched
 ENV PNPM_HOME=/pnpm PATH=/pnpm:$PATH CI=true
 RUN npm i -g pnpm@10.34.9
 WORKDIR /app
+# patches/ too: pnpm-workspace.yaml's patchedDependencies name them, and pnpm fetch stops without them.
 COPY pnpm-lock.yaml pnpm-workspace.yaml ./
+COPY patches ./patches
 RUN pnpm fetch
 
 # ---- every dependency, then the web app built into apps/web/dist
