@@ -162,6 +162,40 @@ describe('REST mirror: errors are JSON { code, message } with the matching statu
     }
   });
 
+  it('400 INVALID_BODY for a JSON body that is not an object, even where no input is needed, and nothing changes', async () => {
+    const own = await s.signIn();
+    const chatsBefore = await rest(s, 'GET', '/chat/', { token: own.accessToken, query: { limit: 100 } });
+    for (const raw of ['[]', '17', '"oops"', 'null', 'true', '0']) {
+      for (const path of ['/auth/logout', '/auth/logout-all', '/chat/']) {
+        const r = await rest(s, 'POST', path, { token: own.accessToken, rawBody: raw });
+        expect(r.status, `${path} ${raw}`).toBe(400);
+        expect(expectErrorShape(r.body)).toMatchObject({
+          reason: 'INVALID_BODY',
+          message: 'The request body must be a JSON object.',
+        });
+      }
+    }
+    // Still signed in, and no chat was created.
+    const chatsAfter = await rest(s, 'GET', '/chat/', { token: own.accessToken, query: { limit: 100 } });
+    expect(chatsAfter.status).toBe(200);
+    expect(chatsAfter.body).toEqual(chatsBefore.body);
+  });
+
+  it('400 INVALID_BODY for deeply nested JSON, before signing in, never a 500', async () => {
+    const deep = `{"message":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    const r = await rest(s, 'POST', '/auth/authenticate', { rawBody: deep });
+    expect(r.status).toBe(400);
+    expect(expectErrorShape(r.body)).toMatchObject({
+      reason: 'INVALID_BODY',
+      message: expect.stringMatching(/nested deeper/),
+    });
+    const ok = await rest(s, 'POST', '/auth/authenticate', {
+      rawBody: `{"message":${'['.repeat(20)}${']'.repeat(20)}}`,
+    });
+    expect(ok.status).toBe(400);
+    expect(expectErrorShape(ok.body).reason).not.toBe('INVALID_BODY');
+  });
+
   it('413 for a body over the limit', async () => {
     const big = JSON.stringify({ message: 'a'.repeat(s.config.bodyLimit + 10), signature: '0x00' });
     const r = await rest(s, 'POST', '/auth/authenticate', { rawBody: big });

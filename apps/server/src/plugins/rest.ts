@@ -43,7 +43,18 @@ export async function registerRest(app: FastifyInstance, opts: RestOptions): Pro
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
       const text = typeof body === 'string' ? body : body.toString('utf8');
       if (text.trim() === '') return done(null, undefined);
-      json(req, text, done);
+      json(req, text, (err, parsed) => {
+        if (err) return done(err);
+        // The library spreads the body into the input ({ ...body, ...pathParams }): an array, a number or a
+        // string would become no input at all (POST /api/auth/logout with `[]` logging out), so only an
+        // object is a body here.
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+          return done(badBody('The request body must be a JSON object.'));
+        // It also serializes the body again on its way to tRPC, which overflows the stack on deep nesting.
+        if (deeperThan(parsed, MAX_BODY_DEPTH))
+          return done(badBody(`The request body is nested deeper than ${MAX_BODY_DEPTH} levels.`));
+        done(null, parsed);
+      });
     });
 
     scope.setErrorHandler((err: FastifyError, req, reply) => {
@@ -73,6 +84,23 @@ export async function registerRest(app: FastifyInstance, opts: RestOptions): Pro
         opts.onError?.({ error, path, req }),
     });
   });
+}
+
+/** Nesting a REST body may have; no input of the API comes near it. */
+const MAX_BODY_DEPTH = 32;
+
+const badBody = (message: string) => Object.assign(new Error(message), { statusCode: 400, code: 'BAD_BODY' });
+
+/** Whether a parsed JSON value nests arrays/objects more than `max` levels deep (iterative: no recursion). */
+export function deeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const [v, depth] = next;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /**
@@ -225,6 +253,8 @@ function fastifyErrorBody(err: FastifyError, status: number, bodyLimit: number):
       message: 'Send the body as Content-Type: application/json.',
       reason: 'UNSUPPORTED_MEDIA_TYPE',
     };
+  if (status === 400 && err.code === 'BAD_BODY')
+    return { code, message: err.message, reason: 'INVALID_BODY' };
   if (
     status === 400 &&
     (err.code?.startsWith('FST_ERR_CTP') || err instanceof SyntaxError || /JSON/.test(err.message))
