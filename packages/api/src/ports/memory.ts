@@ -67,6 +67,12 @@ class MemorySessionStateStore implements SessionStateStore {
   async set(sessionId: string, state: SessionState, ttlSeconds: number) {
     this.map.set(sessionId, state, ttlSeconds * 1000);
   }
+  async putActive(sessionId: string, ttlSeconds: number): Promise<SessionState> {
+    const held = this.map.get(sessionId);
+    if (held !== undefined) return held;
+    this.map.set(sessionId, 'active', ttlSeconds * 1000);
+    return 'active';
+  }
 }
 
 export function toRateLimiter(

@@ -27,6 +27,14 @@ class RedisSessionStateStore implements SessionStateStore {
   async set(sessionId: string, state: SessionState, ttlSeconds: number) {
     await this.redis.set(`session:${sessionId}`, state, 'EX', Math.max(1, Math.ceil(ttlSeconds)));
   }
+  async putActive(sessionId: string, ttlSeconds: number): Promise<SessionState> {
+    const key = `session:${sessionId}`;
+    // SET NX, then read what won (SET NX GET in one command needs Redis 7).
+    const set = await this.redis.set(key, 'active', 'EX', Math.max(1, Math.ceil(ttlSeconds)), 'NX');
+    if (set === 'OK') return 'active';
+    const held = await this.redis.get(key);
+    return held === 'active' ? 'active' : 'revoked';
+  }
 }
 
 /**

@@ -18,6 +18,11 @@ export type SessionState = 'active' | 'revoked';
 export interface SessionStateStore {
   get(sessionId: string): Promise<SessionState | null>;
   set(sessionId: string, state: SessionState, ttlSeconds: number): Promise<void>;
+  /**
+   * Caches "active" unless a state is already there, and returns the state the store now holds. A revocation
+   * written while the caller was reading the session from the database must win over that older read.
+   */
+  putActive(sessionId: string, ttlSeconds: number): Promise<SessionState>;
 }
 
 export interface RateLimitResult {

@@ -147,14 +147,17 @@ export class SessionService {
     if (state === null) {
       const session = await getSessionById(this.db, { id: sessionId });
       const active = !!session && !session.revokedAt && session.expiresAt.getTime() > Date.now();
-      state = active ? 'active' : 'revoked';
-      const ttl = active
-        ? Math.min(
-            ACTIVE_STATE_TTL_SECONDS,
-            Math.floor(((session?.expiresAt.getTime() ?? 0) - Date.now()) / 1000),
-          )
-        : this.config.tokens.accessTtlSeconds + 60;
-      await this.states.set(sessionId, state, Math.max(1, ttl));
+      if (active) {
+        const ttl = Math.min(
+          ACTIVE_STATE_TTL_SECONDS,
+          Math.floor(((session?.expiresAt.getTime() ?? 0) - Date.now()) / 1000),
+        );
+        // Not a plain set: a logout that landed after the read above has cached "revoked", and it stays.
+        state = await this.states.putActive(sessionId, Math.max(1, ttl));
+      } else {
+        state = 'revoked';
+        await this.states.set(sessionId, state, this.config.tokens.accessTtlSeconds + 60);
+      }
     }
     if (state !== 'active') throw unauthorized('SESSION_REVOKED', 'This session has been signed out.');
   }
