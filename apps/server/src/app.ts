@@ -9,6 +9,7 @@ import type { ServerConfig } from './env';
 import { createLabels, createMetrics, registerMetrics } from './plugins/metrics';
 import { registerRest } from './plugins/rest';
 import { registerSecurity } from './plugins/security';
+import { registerTrpcBatchGuard } from './plugins/trpc-batch-guard';
 import { trpcFastPlugin } from './plugins/trpc-fast';
 import { registerWeb } from './plugins/web';
 import { type Injected, openResources, type Resources } from './resources';
@@ -75,6 +76,7 @@ export async function buildApp(config: ServerConfig, injected: Injected = {}): P
       setHeader,
     });
 
+  registerTrpcBatchGuard(app, { router: appRouter, prefix: '/trpc' });
   // The direct route for single queries and JSON mutations (plugins/trpc-fast.ts); TRPC_FAST_PATH=false
   // serves every call through the official adapter alone.
   await app.register(config.trpcFastPath ? trpcFastPlugin : fastifyTRPCPlugin, {
