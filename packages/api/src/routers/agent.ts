@@ -48,7 +48,13 @@ const fields = {
   description: z.string().trim().pipe(optionalText(1000)),
   systemPrompt: optionalText(8000),
   model: z.string().min(1).max(200).describe('a model id from agent.models'),
-  temperature: z.number().min(0).max(2),
+  // The column is a PostgreSQL real: below about 1e-38 a value does not store (and the 0 it would round to is
+  // a different setting), so temperatures are 0 or from 0.001.
+  temperature: z
+    .number()
+    .min(0)
+    .max(2)
+    .refine((t) => t === 0 || t >= 0.001, { message: 'must be 0 or from 0.001 to 2' }),
   maxOutputTokens: z.number().int().min(1).max(32_000),
 };
 

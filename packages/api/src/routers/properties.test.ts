@@ -94,7 +94,7 @@ const agentFields = () => ({
   description: text,
   systemPrompt: text,
   model: fc.oneof(text, fc.constantFrom('local/demo', 'openai/gpt-unknown')),
-  temperature: number,
+  temperature: fc.oneof(number, fc.constantFrom(1e-50, 5e-324, 1e-7, 0.5)),
   maxOutputTokens: number,
 });
 
@@ -263,7 +263,7 @@ describe('generated inputs at every procedure: never a 500, never a change to an
   });
 });
 
-describe('agent text that PostgreSQL cannot store as given', () => {
+describe('agent fields that PostgreSQL cannot store as given', () => {
   it.each([
     ['a NUL in the system prompt', { systemPrompt: 'a\u0000b' }, /systemPrompt/],
     ['a lone surrogate in the description', { description: 'a\uD800b' }, /description/],
@@ -282,6 +282,25 @@ describe('agent text that PostgreSQL cannot store as given', () => {
     });
     expect(await snapshotUser(h, b.userId)).toEqual(before);
   });
+
+  it.each([1e-50, 5e-324, 0.0009])(
+    'refuses the temperature %s, which a PostgreSQL real cannot hold as given',
+    async (temperature) => {
+      const create = b.caller.agent.create({ name: 'x', temperature });
+      await expect(create).rejects.toMatchObject({
+        code: 'BAD_REQUEST',
+        message: expect.stringMatching(/temperature/),
+      });
+      const update = b.caller.agent.update({ id: ownIds[2] ?? '', temperature });
+      await expect(update).rejects.toMatchObject({
+        code: 'BAD_REQUEST',
+        message: expect.stringMatching(/temperature/),
+      });
+      const zero = await b.caller.agent.create({ name: 'cold', temperature: 0 });
+      expect(zero.temperature).toBe(0);
+      await b.caller.agent.delete({ id: zero.id });
+    },
+  );
 
   it('keeps tabs and newlines, and trims the description', async () => {
     const agent = await b.caller.agent.create({
