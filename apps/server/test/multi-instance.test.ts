@@ -2,6 +2,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { logKey } from '@chatplatform/api';
 import { testDatabaseUrl, testRedisUrl } from '@chatplatform/testing/db';
 import { type FakeOpenAI, startFakeOpenAI } from '@chatplatform/testing/fake-openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +36,19 @@ afterAll(async () => {
   await a?.close();
   await fake?.close();
 });
+
+/** The type of the reply's closing event in the event log, waiting up to `ms` for it; undefined if none came. */
+async function closingIn(srv: TestServer, messageId: string, ms = 2000): Promise<string | undefined> {
+  const deadline = Date.now() + ms;
+  do {
+    const entries = await srv.app.resources.ports.events.read(logKey(messageId), null);
+    const last = entries.at(-1);
+    const type = last ? (JSON.parse(last.data) as { type: string }).type : undefined;
+    if (type && type !== 'delta') return type;
+    await new Promise((r) => setTimeout(r, 20));
+  } while (Date.now() < deadline);
+  return undefined;
+}
 
 /** A TCP load balancer on loopback: every new connection goes to the current target. */
 async function startBalancer(initial: string) {
@@ -132,6 +146,33 @@ describe('two instances sharing PostgreSQL and Redis', () => {
     // No duplicate and no gap: event ids strictly increase across the two connections.
     const ids = [...part1.events, ...part2.events].map((e) => e.id);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('deleting a chat on B while its reply runs on A stops the reply there before the delete returns; a dead instance’s leftover does not hold it back', async () => {
+    const s = await a.signIn();
+    const onA = clientFor(a.url, s.accessToken);
+    const onB = clientFor(b.url, s.accessToken);
+    const chat = await onA.chat.create.mutate({});
+    const sent = await onA.message.send.mutate({ chatId: chat.id, content: 'a long one please' });
+    const id = sent.assistantMessage.id;
+    // A reply whose instance died a minute ago: streaming, heartbeat stale, in the same chat.
+    await seedReply(a, {
+      chatId: chat.id,
+      userId: s.user.id,
+      content: '',
+      status: 'streaming',
+      heartbeatAt: new Date(Date.now() - 60_000),
+      events: [],
+    });
+    const r = await streamReply(onB, id, { cutAfterDeltas: 2 });
+    expect(r.cut).toBe(true);
+    const runnerA = a.app.resources.services.generation.runner;
+    expect(runnerA.isRunning(id)).toBe(true);
+    expect(await onB.chat.delete.mutate({ id: chat.id })).toEqual({ success: true, id: chat.id });
+    // Stopped on A (not run to its end: 40 tokens at 60 ms), its closing event in the shared log.
+    expect(await closingIn(a, id)).toBe('stopped');
+    await until(async () => !runnerA.isRunning(id));
+    await expect(onA.chat.byId.query({ id: chat.id })).rejects.toMatchObject({ data: { code: 'NOT_FOUND' } });
   });
 
   it('the leftovers of an instance that died (a reply still streaming, its heartbeat stale, part of it in the log) end as interrupted with the log text', async () => {

@@ -1,3 +1,4 @@
+import { logKey } from '@chatplatform/api';
 import { getUserById, setUserLimits } from '@chatplatform/db/queries';
 import { type FakeOpenAI, startFakeOpenAI } from '@chatplatform/testing/fake-openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,10 +12,11 @@ let fake: FakeOpenAI;
 beforeAll(async () => {
   fake = await startFakeOpenAI({ reply: 'short reply', interTokenDelayMs: 1 });
   fake.setBehavior('slow', { reply: 'a b c d e f g h i j k l m n o p', interTokenDelayMs: 150 });
+  fake.setBehavior('hang', { reply: 'never finished', failure: 'hangMidStream', failAfterTokens: 1 });
   server = await startServer({
     env: {
       AI_BASE_URL: fake.baseURL,
-      AI_MODELS: 'fast,slow',
+      AI_MODELS: 'fast,slow,hang',
       AI_DEFAULT_MODEL: 'openai/fast',
       AI_MAX_CONCURRENT_PER_USER: '100',
       DATABASE_POOL_SIZE: '20',
@@ -27,6 +29,19 @@ afterAll(async () => {
 });
 
 const db = () => server.app.resources.services.db;
+
+/** The type of the reply's closing event in the event log, waiting up to `ms` for it; undefined if none came. */
+async function closingIn(srv: TestServer, messageId: string, ms = 2000): Promise<string | undefined> {
+  const deadline = Date.now() + ms;
+  do {
+    const entries = await srv.app.resources.ports.events.read(logKey(messageId), null);
+    const last = entries.at(-1);
+    const type = last ? (JSON.parse(last.data) as { type: string }).type : undefined;
+    if (type && type !== 'delta') return type;
+    await new Promise((r) => setTimeout(r, 20));
+  } while (Date.now() < deadline);
+  return undefined;
+}
 const data = (err: unknown) =>
   (err as { data?: { code?: string; reason?: string; details?: Record<string, unknown> } }).data;
 
@@ -131,6 +146,40 @@ describe('quota: reserved atomically, never overspent', () => {
       );
       const third = await client.message.send.mutate({ chatId: chat.id, content: 'three' });
       expect(third.assistantMessage.status).toBe('streaming');
+    } finally {
+      cfg.maxConcurrentPerUser = previous;
+    }
+  });
+
+  it('deleting a chat mid-reply stops the reply before it returns: the cap is never bypassed', async () => {
+    const cfg = server.config.api.ai;
+    const previous = cfg.maxConcurrentPerUser;
+    cfg.maxConcurrentPerUser = 1;
+    const runner = server.app.resources.services.generation.runner;
+    try {
+      const { client } = await user();
+      // Sends one token, then holds the provider request open until the client aborts it.
+      const agent = await client.agent.create.mutate({ name: 'hangs', model: 'openai/hang' });
+      const other = await client.chat.create.mutate({});
+      for (let i = 0; i < 3; i++) {
+        const chat = await client.chat.create.mutate({ agentId: agent.id });
+        const sent = await client.message.send.mutate({ chatId: chat.id, content: `round ${i}` });
+        const refused = await client.message.send.mutate({ chatId: other.id, content: 'no' }).catch((e) => e);
+        expect(data(refused)).toMatchObject({ code: 'TOO_MANY_REQUESTS', reason: 'CONCURRENCY_LIMIT' });
+        const ticks = await streamReply(client, sent.assistantMessage.id, { cutAfterDeltas: 1 });
+        expect(ticks.text.length).toBeGreaterThan(0);
+        await client.chat.delete.mutate({ id: chat.id });
+        // The delete stopped the reply (message.stop's path): it does not run on, orphaned, holding the request.
+        expect(await closingIn(server, sent.assistantMessage.id)).toBe('stopped');
+        await until(async () => !runner.isRunning(sent.assistantMessage.id));
+        await expect(client.message.byId.query({ id: sent.assistantMessage.id })).rejects.toMatchObject({
+          data: { code: 'NOT_FOUND' },
+        });
+      }
+      // Three replies were reserved and none given back; the one slot is free again.
+      expect((await client.user.limits.query()).aiMessages.used).toBe(3);
+      const ok = await client.message.send.mutate({ chatId: other.id, content: 'now' });
+      expect((await streamReply(client, ok.assistantMessage.id)).closing?.type).toBe('done');
     } finally {
       cfg.maxConcurrentPerUser = previous;
     }

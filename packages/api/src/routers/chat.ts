@@ -1,6 +1,5 @@
 import {
   createChatForUser,
-  deleteChatForUser,
   getChatForUser,
   listChatsForUser,
   updateChatTitleForUser,
@@ -94,7 +93,10 @@ export const chatRouter = {
       return toChatOutput(chat);
     }),
 
-  /** Deletes a chat and all its messages. Used quota is not given back. */
+  /**
+   * Deletes a chat and all its messages; replies still being written are stopped first (the call returns once
+   * they have ended). Used quota is not given back.
+   */
   delete: authedProcedure
     .meta({
       openapi: {
@@ -108,7 +110,8 @@ export const chatRouter = {
     .input(chatIdInput)
     .output(z.object({ success: z.literal(true), id: z.uuid() }))
     .mutation(async ({ ctx, input }) => {
-      const deleted = await deleteChatForUser(ctx.db, { id: input.id, userId: ctx.auth.userId });
+      // Stops the chat's running replies and deletes once they have ended (see GenerationService.deleteChat).
+      const deleted = await ctx.generation.deleteChat(ctx.auth.userId, input.id);
       if (!deleted) throw notFound('Chat');
       return { success: true as const, id: input.id };
     }),

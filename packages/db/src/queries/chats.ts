@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Executor } from '../client';
 import { type Chat, chats } from '../schema/chats';
+import { messages } from '../schema/messages';
 import { shareLockAgentForUser } from './agents';
 import { statement } from './prepared';
 
@@ -159,17 +160,42 @@ export async function updateChatTitleForUser(
   return row;
 }
 
+/** What deleteChatForUser did: deleted, found nothing, or found replies still being generated (deleted nothing). */
+export type ChatDeleteResult =
+  | { status: 'deleted' }
+  | { status: 'not_found' }
+  | { status: 'streaming'; replyIds: string[] };
+
 /**
  * Deletes a chat the user owns; its messages go with it (foreign key cascade). Quota counters live on the
  * user row and are not touched: deleting never gives usage back.
+ *
+ * Refused (nothing deleted) while a reply in the chat is still being generated: the per-user concurrency cap
+ * counts `streaming` rows, so deleting one would free a slot while its generator still holds a provider
+ * request. The caller stops those replies and retries (GenerationService.deleteChat). The chat row is locked
+ * first, as send and regenerate lock it before inserting a reply, so no reply can start between the check and
+ * the delete. A reply whose heartbeat is older than `staleBefore` has no generator (the sweeper's own test, see
+ * listStaleStreaming) and does not hold the delete back. `replyIds` lists every streaming reply of the chat.
  */
 export async function deleteChatForUser(
   db: Executor,
-  params: { id: string; userId: string },
-): Promise<boolean> {
-  const rows = await db
-    .delete(chats)
-    .where(and(eq(chats.id, params.id), eq(chats.userId, params.userId)))
-    .returning({ id: chats.id });
-  return rows.length > 0;
+  params: { id: string; userId: string; staleBefore: Date },
+): Promise<ChatDeleteResult> {
+  return db.transaction(async (tx) => {
+    const [chat] = await tx
+      .select({ id: chats.id })
+      .from(chats)
+      .where(and(eq(chats.id, params.id), eq(chats.userId, params.userId)))
+      .for('update')
+      .limit(1);
+    if (!chat) return { status: 'not_found' };
+    const streaming = await tx
+      .select({ id: messages.id, heartbeatAt: messages.heartbeatAt })
+      .from(messages)
+      .where(and(eq(messages.chatId, chat.id), eq(messages.status, 'streaming')));
+    const running = streaming.some((m) => m.heartbeatAt === null || m.heartbeatAt >= params.staleBefore);
+    if (running) return { status: 'streaming', replyIds: streaming.map((m) => m.id) };
+    await tx.delete(chats).where(eq(chats.id, chat.id));
+    return { status: 'deleted' };
+  });
 }

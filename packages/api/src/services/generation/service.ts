@@ -3,6 +3,7 @@ import type { Database, Executor, Message } from '@chatplatform/db';
 import {
   bumpChatForUser,
   countStreamingForUser,
+  deleteChatForUser,
   getMessageById,
   getMessageForUser,
   insertMessages,
@@ -218,6 +219,34 @@ export class GenerationService {
     if (m.status !== 'streaming') return { messageId: m.id, status: m.status };
     await this.deps.ports.signals.publish(STOP_CHANNEL, m.id);
     return { messageId: m.id, status: 'stopping' as const };
+  }
+
+  /**
+   * chat.delete. Deleting a chat mid-reply stops its running replies first, through message.stop's path (the
+   * stop signal reaches whichever instance runs each one), and deletes the chat only once none is left running,
+   * in the same transaction that checks it (deleteChatForUser). Why wait rather than delete at once: the
+   * per-user concurrency cap counts `streaming` rows, and the cascade would remove a row whose generator still
+   * holds a provider request, freeing its slot early (and the orphan could no longer be stopped). Waiting keeps
+   * the cap exact with no second bookkeeping; a stopped reply ends within moments. The stop is re-sent on each
+   * check, since a pub/sub signal can be lost. Should a reply not end within 10 s, nothing is deleted and the
+   * caller is told to retry (CONFLICT). A stopped reply keeps its quota spent, as deleting never gives any back.
+   */
+  async deleteChat(userId: string, chatId: string): Promise<boolean> {
+    const { db, ports, config } = this.deps;
+    const deadline = Date.now() + 10_000;
+    for (let pauseMs = 10; ; pauseMs = Math.min(pauseMs * 2, 200)) {
+      const staleBefore = new Date(Date.now() - config.ai.staleAfterMs);
+      const r = await deleteChatForUser(db, { id: chatId, userId, staleBefore });
+      if (r.status !== 'streaming') return r.status === 'deleted';
+      if (Date.now() >= deadline)
+        throw new AppError(
+          'CONFLICT',
+          'MESSAGE_STREAMING',
+          'A reply in this chat is still being stopped; try deleting it again in a moment.',
+        );
+      await Promise.all(r.replyIds.map((id) => ports.signals.publish(STOP_CHANNEL, id)));
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
   }
 
   /**
