@@ -1,3 +1,4 @@
+import { insertMessage } from '@chatplatform/db/queries';
 import { type FakeOpenAI, startFakeOpenAI } from '@chatplatform/testing/fake-openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, type Harness } from '../../../test/harness';
@@ -79,5 +80,62 @@ describe('generation (procedure level)', () => {
       modelUsed: 'mine/echo',
       content: demoReply('through my model'),
     });
+  });
+});
+
+describe('resuming a reply whose event log is gone', () => {
+  // An expired log, or the in-process log of an instance that restarted: the row has the text, the log nothing.
+  async function replyWithoutLog() {
+    const u = await h.signIn();
+    const chat = await u.caller.chat.create({});
+    const row = await insertMessage(h.db, {
+      chatId: chat.id,
+      userId: u.userId,
+      role: 'AI',
+      content: 'Hello world, this is the reply.',
+      status: 'interrupted',
+    });
+    return { u, messageId: row?.message.id ?? '' };
+  }
+  const follow = (userId: string, messageId: string, lastEventId: string | null) =>
+    collect(h.services.generation.follow(userId, { messageId, lastEventId }, undefined));
+
+  it('from the start: the stored text as one delta, then the closing event', async () => {
+    const { u, messageId } = await replyWithoutLog();
+    const events = await follow(u.userId, messageId, null);
+    expect(events.map((e) => e.event)).toEqual([
+      { type: 'delta', text: 'Hello world, this is the reply.' },
+      { type: 'interrupted', message: 'The reply was interrupted.' },
+    ]);
+  });
+
+  it('after an id the log no longer has: the closing event alone, never the text the client already holds again', async () => {
+    const { u, messageId } = await replyWithoutLog();
+    const events = await follow(u.userId, messageId, '1700000000000-5');
+    expect(events.map((e) => e.event)).toEqual([
+      { type: 'interrupted', message: 'The reply was interrupted.' },
+    ]);
+  });
+
+  it('after the id of the delta it was sent from the stored text: no second copy', async () => {
+    const { u, messageId } = await replyWithoutLog();
+    const first = await follow(u.userId, messageId, null);
+    const again = await follow(u.userId, messageId, first[0]?.id ?? '');
+    expect(again.map((e) => e.event.type)).toEqual(['interrupted']);
+  });
+
+  it('after an id the log has: exactly the rest, so the client’s text equals the stored one', async () => {
+    const u = await h.signIn();
+    const chat = await u.caller.chat.create({});
+    const sent = await u.caller.message.send({ chatId: chat.id, content: 'resume me' });
+    const all = await follow(u.userId, sent.assistantMessage.id, null);
+    const deltas = all.filter((e) => e.event.type === 'delta');
+    expect(deltas.length).toBeGreaterThan(1);
+    const cut = deltas[0] as TrackedEvent;
+    const rest = await follow(u.userId, sent.assistantMessage.id, cut.id);
+    const text = [cut, ...rest].map((e) => (e.event.type === 'delta' ? e.event.text : '')).join('');
+    const stored = await u.caller.message.byId({ id: sent.assistantMessage.id });
+    expect(text).toBe(stored.content);
+    expect(rest.at(-1)?.event.type).toBe('done');
   });
 });

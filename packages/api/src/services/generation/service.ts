@@ -271,9 +271,15 @@ export class GenerationService {
     try {
       let cursor = input.lastEventId;
       let seen = '';
+      // Whether `seen` is what the client holds: yes from the start, or when the log still has the entry it
+      // resumes after. Not when the log is gone (an expired TTL; an in-process log lost in a restart) or the id
+      // was one this method made up past the log's end: the client then holds an unknown share of the text, and
+      // is sent the closing event alone (it reads the stored message), never the whole text again.
+      let seenIsKnown = cursor === null;
       if (cursor) {
         for (const e of await ports.events.read(key, null)) {
           if (compareIds(e.id, cursor) > 0) break;
+          if (e.id === cursor) seenIsKnown = true;
           const ev = parseEvent(e.data);
           if (ev?.type === 'delta') seen += ev.text;
         }
@@ -306,7 +312,7 @@ export class GenerationService {
             // Read once more: the job appends its last deltas before it writes the row.
             if (yield* emit(await ports.events.read(key, cursor, 10_000))) return;
             const content = now?.content ?? seen;
-            const rest = content.startsWith(seen) ? content.slice(seen.length) : '';
+            const rest = seenIsKnown && content.startsWith(seen) ? content.slice(seen.length) : '';
             if (rest) {
               cursor = nextId(cursor);
               yield { id: cursor, event: { type: 'delta', text: rest } };
