@@ -37,11 +37,14 @@ function describe(u: User): string {
   ].join('\n');
 }
 
+/** The limits are PostgreSQL integer columns. */
+const MAX_LIMIT = 2_147_483_647;
+
 function nonNegative(flag: string, raw: string | undefined): number {
   const n = Number(raw);
-  if (raw === undefined || !/^\d+$/.test(raw) || !Number.isSafeInteger(n))
+  if (raw === undefined || !/^\d+$/.test(raw) || n > MAX_LIMIT)
     throw new UsageError(
-      `${flag} needs a whole number >= 0, got ${raw === undefined ? 'nothing' : `"${raw}"`}`,
+      `${flag} needs a whole number from 0 to ${MAX_LIMIT}, got ${raw === undefined ? 'nothing' : `"${raw}"`}`,
     );
   return n;
 }
@@ -61,7 +64,32 @@ export async function runAdmin(
     }
     if (!['show', 'set-limits', 'reset-usage'].includes(command))
       throw new UsageError(`unknown command "${command}"`);
-    if (!who) throw new UsageError('name a user: a wallet address or a user id');
+    if (!who || who.startsWith('-')) throw new UsageError('name a user: a wallet address or a user id');
+    if (!UUID.test(who) && !/^0x[0-9a-f]{40}$/i.test(who))
+      throw new UsageError(
+        `"${who}" is neither a wallet address (0x and 40 hex digits) nor a user id (UUID)`,
+      );
+    // Every option is read before the database is touched: a usage error changes nothing.
+    const limits: { aiMessagesLimit?: number; apiCallsLimit?: number } = {};
+    let ai = false;
+    let api = false;
+    for (let i = 0; i < rest.length; i++) {
+      const flag = rest[i];
+      if (command === 'set-limits' && flag === '--ai-messages')
+        limits.aiMessagesLimit = nonNegative(flag, rest[++i]);
+      else if (command === 'set-limits' && flag === '--api-calls')
+        limits.apiCallsLimit = nonNegative(flag, rest[++i]);
+      else if (command === 'reset-usage' && flag === '--ai-messages') ai = true;
+      else if (command === 'reset-usage' && flag === '--api-calls') api = true;
+      else throw new UsageError(`${command} takes no "${flag}"`);
+    }
+    if (
+      command === 'set-limits' &&
+      limits.aiMessagesLimit === undefined &&
+      limits.apiCallsLimit === undefined
+    )
+      throw new UsageError('set-limits needs --ai-messages N and/or --api-calls N');
+
     const user = await findUser(deps.db, who);
     if (!user) {
       deps.err(`no user with wallet address or id "${who}"`);
@@ -72,26 +100,10 @@ export async function runAdmin(
       return 0;
     }
     if (command === 'set-limits') {
-      const limits: { aiMessagesLimit?: number; apiCallsLimit?: number } = {};
-      for (let i = 0; i < rest.length; i++) {
-        const flag = rest[i];
-        if (flag === '--ai-messages') limits.aiMessagesLimit = nonNegative(flag, rest[++i]);
-        else if (flag === '--api-calls') limits.apiCallsLimit = nonNegative(flag, rest[++i]);
-        else throw new UsageError(`unknown option "${flag}"`);
-      }
-      if (limits.aiMessagesLimit === undefined && limits.apiCallsLimit === undefined)
-        throw new UsageError('set-limits needs --ai-messages N and/or --api-calls N');
       const updated = await setUserLimits(deps.db, { userId: user.id, ...limits });
       if (!updated) throw new Error('user vanished');
       deps.out(describe(updated));
       return 0;
-    }
-    let ai = false;
-    let api = false;
-    for (const flag of rest) {
-      if (flag === '--ai-messages') ai = true;
-      else if (flag === '--api-calls') api = true;
-      else throw new UsageError(`unknown option "${flag}"`);
     }
     if (!ai && !api) ai = api = true;
     const updated = await resetUserUsage(deps.db, { userId: user.id, aiMessages: ai, apiCalls: api });
@@ -135,7 +147,13 @@ async function main(): Promise<void> {
 const invoked = process.argv[1] ? pathToFileURL(path.resolve(process.argv[1])).href : '';
 if (import.meta.url === invoked) {
   main().catch((err) => {
-    console.error(err);
+    // One line a person can act on, not a stack trace (LOG_LEVEL=debug prints the error as thrown).
+    const message = err instanceof Error ? err.message : String(err);
+    const embeddedBusy = /Aborted\(\)|lock|already in use/i.test(message);
+    console.error(
+      `admin: ${message}${embeddedBusy ? '\nIs the server running on the embedded database? Stop it first: PGlite allows one process at a time.' : ''}`,
+    );
+    if (process.env.LOG_LEVEL === 'debug') console.error(err);
     process.exit(1);
   });
 }

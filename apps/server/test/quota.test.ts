@@ -241,4 +241,27 @@ describe('admin CLI (pnpm admin)', () => {
     expect(missing.err).toMatch(/no user/);
     expect(await client.user.limits.query()).toEqual(before);
   });
+
+  it('checks every argument before touching the database: range, user form, stray options', async () => {
+    const { client, userId, wallet } = await user();
+    const before = await client.user.limits.query();
+    const cases: Array<[string[], RegExp]> = [
+      [['set-limits', userId, '--ai-messages', '2147483648'], /from 0 to 2147483647/],
+      [['set-limits', userId, '--api-calls', '9007199254740991'], /from 0 to 2147483647/],
+      [['set-limits', 'nobody', '--ai-messages', 'abc'], /neither a wallet address .* nor a user id/],
+      [['show', '--help'], /name a user/],
+      [['show', wallet, 'extra'], /show takes no "extra"/],
+      [['reset-usage', wallet, '--ai-messages', '5'], /reset-usage takes no "5"/],
+      [['set-limits', wallet, '--ai-messages', '5', '--everything'], /takes no "--everything"/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await run(args);
+      expect(r.code, args.join(' ')).toBe(64);
+      expect(r.err, args.join(' ')).toMatch(message);
+    }
+    expect(await client.user.limits.query()).toEqual(before);
+    const max = await run(['set-limits', wallet, '--ai-messages', '2147483647']);
+    expect(max.code).toBe(0);
+    expect((await client.user.limits.query()).aiMessages.limit).toBe(2147483647);
+  });
 });
