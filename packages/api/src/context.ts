@@ -24,7 +24,12 @@ export interface ApiServices {
   tokens: TokenService;
   siwe: SiweService;
   sessions: SessionService;
-  limiters: { authPerIp: RateLimiter; authedPerUser: RateLimiter };
+  limiters: {
+    authPerIp: RateLimiter;
+    authedPerUser: RateLimiter;
+    emailAttempts: RateLimiter;
+    emailRecipient: RateLimiter;
+  };
   observer: ApiObserver;
   /** AI replies: send, regenerate, stop, stream; owns this instance's generation runner. */
   generation: GenerationService;
@@ -64,6 +69,17 @@ export function createServices(deps: {
       authedPerUser: ports.rateLimiters.create('user', {
         points: config.rateLimits.authedPerUser,
         durationSeconds: window,
+      }),
+      // auth.addEmail, per account: addresses tried an hour (twice the codes it may be sent), so "verified by
+      // another account" cannot be asked of addresses in bulk.
+      emailAttempts: ports.rateLimiters.create('email-attempts', {
+        points: config.email.maxPerHour * 2,
+        durationSeconds: 3600,
+      }),
+      // Per address, over all accounts: codes it receives an hour, so new accounts cannot flood one inbox.
+      emailRecipient: ports.rateLimiters.create('email-recipient', {
+        points: config.email.maxPerHour,
+        durationSeconds: 3600,
       }),
     },
     observer: deps.observer ?? {},

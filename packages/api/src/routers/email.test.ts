@@ -180,6 +180,36 @@ describe('email verification over real SMTP (smtp-server on loopback)', () => {
     expect(f.error).toMatchObject({ retryAfter: expect.any(Number) });
   });
 
+  it('limits the addresses one account may try an hour, so "verified by another account" cannot be probed in bulk', async () => {
+    const owner = await h.signIn();
+    const taken = address();
+    await owner.caller.auth.verifyEmail({ code: await codeFor(owner, taken) });
+    const prober = await h.signIn();
+    const attempts = h.config.email.maxPerHour * 2;
+    for (let i = 0; i < attempts; i++) {
+      const f = await failure(prober.caller.auth.addEmail({ email: taken }));
+      expect(f).toMatchObject({ code: 'CONFLICT', reason: 'EMAIL_TAKEN' });
+    }
+    const limited = await failure(prober.caller.auth.addEmail({ email: taken }));
+    expect(limited).toMatchObject({ code: 'TOO_MANY_REQUESTS', reason: 'EMAIL_ATTEMPTS_LIMITED' });
+    expect(limited.error).toMatchObject({ retryAfter: expect.any(Number) });
+  });
+
+  it('caps the codes one address receives an hour over all accounts, and the refused one leaves no code', async () => {
+    const target = address();
+    for (let i = 0; i < h.config.email.maxPerHour; i++)
+      await (await h.signIn()).caller.auth.addEmail({ email: target });
+    const mailed = sink.mails.filter((m) => m.to.includes(target.toLowerCase())).length;
+    const late = await h.signIn();
+    const f = await failure(late.caller.auth.addEmail({ email: target.toUpperCase() }));
+    expect(f).toMatchObject({ code: 'TOO_MANY_REQUESTS', reason: 'EMAIL_ADDRESS_THROTTLED' });
+    expect(
+      await h.db.select().from(emailVerifications).where(eq(emailVerifications.userId, late.userId)),
+    ).toEqual([]);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(sink.mails.filter((m) => m.to.includes(target.toLowerCase())).length).toBe(mailed);
+  });
+
   it.each([
     ['no @', 'not-an-email'],
     ['an empty string', ''],

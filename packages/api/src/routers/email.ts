@@ -10,6 +10,7 @@ import {
 } from '@chatplatform/db/queries';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
+import type { Context } from '../context';
 import { AppError, notFound } from '../errors';
 import { isoDate } from '../schemas/common';
 import { toUserOutput, userOutput } from '../schemas/user';
@@ -37,6 +38,18 @@ function normaliseEmail(email: string): string {
  * The email procedures of the `auth` namespace (root.ts spreads this record into it):
  * auth.addEmail sends a code, auth.verifyEmail proves it.
  */
+/** TOO_MANY_REQUESTS with a Retry-After header and `retryAfter` in seconds. */
+function throttled(
+  ctx: Context,
+  retryAfterMs: number,
+  reason: string,
+  message: (seconds: number) => string,
+): AppError {
+  const retryAfter = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  ctx.req.setHeader('Retry-After', String(retryAfter));
+  return new AppError('TOO_MANY_REQUESTS', reason, message(retryAfter), { retryAfter });
+}
+
 export const emailRouter = {
   /**
    * Sends a 6-digit code to the address. Codes expire (15 minutes by default), allow 5 attempts and supersede
@@ -70,6 +83,14 @@ export const emailRouter = {
       if (user.emailVerifiedAt && user.email?.toLowerCase() === email.toLowerCase()) {
         return { email: user.email, status: 'already_verified' as const, expiresAt: null };
       }
+      const attempt = await ctx.limiters.emailAttempts.consume(userId);
+      if (!attempt.allowed)
+        throw throttled(
+          ctx,
+          attempt.retryAfterMs,
+          'EMAIL_ATTEMPTS_LIMITED',
+          (s) => `Too many addresses tried this hour; try again in ${s} s.`,
+        );
       if (await isEmailVerifiedByOtherUser(ctx.db, { email, userId })) {
         throw new AppError(
           'CONFLICT',
@@ -90,14 +111,23 @@ export const emailRouter = {
         minIntervalMs: cfg.resendIntervalSeconds * 1000,
         maxPerHour: cfg.maxPerHour,
       });
-      if (issued.status === 'throttled') {
-        const retryAfter = Math.max(1, Math.ceil(issued.retryAfterMs / 1000));
-        ctx.req.setHeader('Retry-After', String(retryAfter));
-        throw new AppError(
-          'TOO_MANY_REQUESTS',
+      if (issued.status === 'throttled')
+        throw throttled(
+          ctx,
+          issued.retryAfterMs,
           'EMAIL_RESEND_THROTTLED',
-          `A code was sent recently; you can ask for a new one in ${retryAfter} s.`,
-          { retryAfter },
+          (s) => `A code was sent recently; you can ask for a new one in ${s} s.`,
+        );
+      const recipient = await ctx.limiters.emailRecipient.consume(
+        createHash('sha256').update(email.toLowerCase()).digest('base64url'),
+      );
+      if (!recipient.allowed) {
+        await deleteEmailVerification(ctx.db, { id });
+        throw throttled(
+          ctx,
+          recipient.retryAfterMs,
+          'EMAIL_ADDRESS_THROTTLED',
+          (s) => `This address has been sent ${cfg.maxPerHour} codes this hour; try again in ${s} s.`,
         );
       }
       const minutes = Math.round(cfg.codeTtlSeconds / 60);
