@@ -18,6 +18,13 @@ describe('user: profile and limits', () => {
     expect((await a.caller.user.updateProfile({ displayName: null })).displayName).toBeNull();
   });
 
+  it('keeps what scripts and emoji need: joiners, right-to-left marks, variation selectors', async () => {
+    const a = await h.signIn();
+    for (const name of ['👩\u200D💻 Ada', 'میرزا\u200Cعلی', '\u200Fשלום', '❤\uFE0F Ada']) {
+      expect((await a.caller.user.updateProfile({ displayName: name })).displayName).toBe(name);
+    }
+  });
+
   it('accepts 64 characters counted as code points (emoji count once)', async () => {
     const a = await h.signIn();
     const name = '😀'.repeat(64);
@@ -31,6 +38,11 @@ describe('user: profile and limits', () => {
     ['a control character', 'Ada\u0007'],
     ['a newline', 'Ada\nLovelace'],
     ['a lone surrogate', 'Ada\uD83D'],
+    ['a right-to-left override', '\u202Eecila'],
+    ['a direction isolate', 'Ada\u2066x'],
+    ['a zero-width space', 'Ad\u200Ba'],
+    ['a soft hyphen only', '\u00AD'],
+    ['a noncharacter', 'Ada\uFFFF'],
   ])('refuses %s with BAD_REQUEST on displayName and changes nothing', async (_what, displayName) => {
     const a = await h.signIn();
     await a.caller.user.updateProfile({ displayName: 'Before' });

@@ -13,8 +13,15 @@ const hasControlExceptWhitespace = (s: string) =>
   CONTROL.test(s.replaceAll('\t', '').replaceAll('\n', '').replaceAll('\r', ''));
 
 /**
+ * Invisible characters that let a name pose as another or hide: bidi overrides, embeddings and isolates (a
+ * name shown reversed), zero-width spaces and joiners that are not part of a script or emoji (ZWJ and ZWNJ, and
+ * the marks LRM/RLM that right-to-left names need, stay), the soft hyphen, BOM and the two noncharacters.
+ */
+const INVISIBLE = /[\u00AD\u200B\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFFE\uFFFF]/u;
+
+/**
  * A single-line label (title, display name): 1..max printable characters, surrounding whitespace trimmed.
- * Lone surrogates and control characters are refused rather than stored mangled.
+ * Lone surrogates, control characters and the invisible ones above are refused rather than stored.
  */
 export const label = (max: number) =>
   z
@@ -23,6 +30,9 @@ export const label = (max: number) =>
     .trim()
     .refine((s) => isWellFormed(s), { message: 'must be valid Unicode text' })
     .refine((s) => !CONTROL.test(s), { message: 'must not contain control characters' })
+    .refine((s) => !INVISIBLE.test(s), {
+      message: 'must not contain invisible or direction-changing characters',
+    })
     .refine((s) => charCount(s) >= 1, { message: 'must not be empty' })
     .refine((s) => charCount(s) <= max, { message: `must be at most ${max} characters` });
 
