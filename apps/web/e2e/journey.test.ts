@@ -46,6 +46,45 @@ describe.skipIf(!!skipReason)('the web app in Chromium against the real server',
     return { context, page, wallet, problems };
   }
 
+  /** Signs in with the injected test wallet and waits for the home page. */
+  async function signIn(page: Page): Promise<void> {
+    await page.goto(server.url);
+    await page.getByRole('button', { name: /Test Wallet/ }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('heading', { name: /Welcome/ }).waitFor();
+  }
+
+  /**
+   * The elements matching `selector` that stick out of their nearest `within` ancestor, or whose own text runs
+   * past their edge (unless clipped): described, so a failure says which.
+   */
+  function overflowing(page: Page, selector: string, within: string): Promise<string[]> {
+    return page.locator(selector).evaluateAll(
+      (els, [sel, outerSel]) =>
+        els.flatMap((el) => {
+          const box = el.getBoundingClientRect();
+          const outer = el.parentElement?.closest(outerSel as string)?.getBoundingClientRect();
+          // Text cut off with an ellipsis (overflow hidden) is inside its box too.
+          const fits =
+            (el.scrollWidth <= el.clientWidth || getComputedStyle(el).overflowX === 'hidden') &&
+            !!outer &&
+            box.left >= outer.left - 1 &&
+            box.right <= outer.right + 1;
+          return fits
+            ? []
+            : [
+                `${sel} "${(el.textContent ?? '').slice(0, 24)}…": scrollWidth ${el.scrollWidth} > clientWidth ${el.clientWidth}` +
+                  ` or right ${Math.round(box.right)} past ${outerSel} ${Math.round(outer?.right ?? 0)}`,
+              ];
+        }),
+      [selector, within],
+    );
+  }
+
+  /** Console noise a deliberately failed request leaves (a 404, an aborted fetch), which is not a page problem. */
+  const realProblems = (problems: string[]) =>
+    problems.filter((p) => !/Failed to load resource|net::ERR_FAILED/.test(p));
+
   it('signs in with an injected wallet, chats, renames and deletes, verifies an email, and signs out', async () => {
     const { context, page, wallet, problems } = await withWallet();
 
@@ -305,6 +344,104 @@ describe.skipIf(!!skipReason)('the web app in Chromium against the real server',
     await page.getByRole('link', { name: /Profile/ }).click();
     await page.getByRole('meter', { name: 'AI messages' }).waitFor();
     expect(await page.getByRole('heading', { name: 'Sign in with your wallet' }).count()).toBe(0);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('says "Chat not found" only for a chat that does not exist, and rides out a network error', async () => {
+    const { context, page, problems } = await withWallet();
+    await signIn(page);
+    const byIdCalls: string[] = [];
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname.includes('chat.byId')) byIdCalls.push(r.url());
+    });
+
+    // A chat id that does not exist: asked once (NOT_FOUND is not retried), and said once.
+    await page.goto(`${server.url}/chats/${crypto.randomUUID()}`);
+    await page.getByRole('heading', { name: 'Chat not found' }).waitFor();
+    expect(byIdCalls).toHaveLength(1);
+    expect(await page.getByText('Cannot reach the server', { exact: false }).count()).toBe(0);
+    await screenshot(page, '15-chat-not-found');
+
+    // A chat with a message in it.
+    await page.getByRole('button', { name: 'New chat' }).click();
+    await page.getByLabel('Title (optional)').fill('Offline test');
+    await page.getByRole('button', { name: 'Start chat' }).click();
+    await page.waitForURL(/\/chats\/[0-9a-f-]{36}$/);
+    const chatUrl = page.url();
+    const composer = page.getByLabel('Message', { exact: true });
+    await composer.fill('Keep this visible');
+    await composer.press('Enter');
+    await expect.poll(() => page.locator('.msg-ai').last().getAttribute('data-status')).toBe('done');
+
+    // Away to Profile until the chat is stale (15 s), the server unreachable for it, then Back.
+    await page.getByRole('link', { name: /Profile/ }).click();
+    await page.getByRole('heading', { name: 'Profile', level: 1 }).waitFor();
+    await page.waitForTimeout(16_000);
+    const unreachable = (url: URL) => url.pathname.startsWith('/trpc/') && url.pathname.includes('chat.byId');
+    await page.route(unreachable, (route) => route.abort('failed'));
+    const calls = byIdCalls.length;
+    await page.goBack();
+    await page.waitForURL(chatUrl);
+    const notice = page.locator('.chat-view').getByRole('alert');
+    await expect.poll(() => notice.textContent()).toContain('Cannot reach the server');
+    expect(byIdCalls.length).toBeGreaterThan(calls);
+    await page.locator('.msg-user', { hasText: 'Keep this visible' }).waitFor();
+    expect(await page.locator('#chat-title').textContent()).toBe('Offline test');
+    expect(await page.getByRole('heading', { name: 'Chat not found' }).count()).toBe(0);
+    await screenshot(page, '16-chat-offline-notice');
+
+    // The server is back: Retry brings the chat up to date and the notice goes.
+    await page.unroute(unreachable);
+    await notice.getByRole('button', { name: 'Retry' }).click();
+    await expect.poll(() => notice.count()).toBe(0);
+    await page.locator('.msg-user', { hasText: 'Keep this visible' }).waitFor();
+
+    // Nothing loaded yet (a reload) while unreachable: said so with Retry, and it recovers by itself.
+    await page.route(unreachable, (route) => route.abort('failed'));
+    await page.reload();
+    // (The sidebar's list, asked in the same batch, says so too: only the chat's own screen is looked at.)
+    const view = page.locator('.chat-view');
+    await view.getByRole('heading', { name: 'Could not load this chat' }).waitFor();
+    await view.getByText('Cannot reach the server', { exact: false }).waitFor();
+    await view.getByRole('button', { name: 'Retry' }).waitFor();
+    await screenshot(page, '17-chat-unreachable');
+    await page.unroute(unreachable);
+    await expect.poll(() => page.locator('#chat-title').textContent()).toBe('Offline test');
+    await page.locator('.msg-user', { hasText: 'Keep this visible' }).waitFor();
+
+    expect(realProblems(problems)).toEqual([]);
+    await context.close();
+  });
+
+  it('keeps long unbroken names inside their cards and the sidebar', async () => {
+    const { context, page, problems } = await withWallet();
+    await signIn(page);
+    const longName = `Agent${'x'.repeat(90)}`;
+    const longDesc = `Describes${'y'.repeat(200)}`;
+    await page.getByRole('link', { name: 'Agents', exact: true }).click();
+    await page.getByRole('button', { name: 'New agent' }).click();
+    await page.getByLabel('Name').fill(longName);
+    await page.getByLabel('Description').fill(longDesc);
+    await page.getByLabel('Instructions (system prompt)').fill('Be brief.');
+    await page.getByRole('button', { name: 'Create agent' }).click();
+    await page.locator('.agent-card', { hasText: longName }).waitFor();
+    expect(await overflowing(page, '.agent-card', '.main')).toEqual([]);
+    expect(await overflowing(page, '.agent-name, .agent-desc', '.agent-card')).toEqual([]);
+
+    await page.getByRole('button', { name: 'New chat' }).click();
+    await page.getByRole('button', { name: new RegExp(longName) }).waitFor();
+    expect(await overflowing(page, '.agent-card', '.main')).toEqual([]);
+    expect(await overflowing(page, '.agent-name, .agent-desc', '.agent-card')).toEqual([]);
+
+    await page.getByRole('link', { name: /Profile/ }).click();
+    await page.getByLabel('Display name').fill('D'.repeat(64));
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved.').waitFor();
+    await page.locator('.nav-sub', { hasText: 'DDDD' }).waitFor();
+    expect(await overflowing(page, '.nav-sub', '.sidebar')).toEqual([]);
+    await screenshot(page, '18-long-names');
+
     expect(problems).toEqual([]);
     await context.close();
   });

@@ -15,8 +15,36 @@ export interface Platform {
 
 const PlatformContext = createContext<Platform | null>(null);
 
+function errorData(err: unknown): { code?: string; httpStatus?: number } | undefined {
+  return (err as { data?: { code?: string; httpStatus?: number } } | null)?.data;
+}
+
 function isUnauthorized(err: unknown): boolean {
-  return (err as { data?: { code?: string } } | null)?.data?.code === 'UNAUTHORIZED';
+  return errorData(err)?.code === 'UNAUTHORIZED';
+}
+
+/** The server answered that the thing asked for does not exist (or is not the caller's). */
+export function isNotFound(err: unknown): boolean {
+  return errorData(err)?.code === 'NOT_FOUND';
+}
+
+/**
+ * Worth asking again: no answer from the server (network down, server stopped, request aborted) or a 5xx.
+ * A 4xx answer (NOT_FOUND, a refused input, UNAUTHORIZED after the client's own refresh) will not change.
+ */
+export function isTransient(err: unknown): boolean {
+  const d = errorData(err);
+  if (!d?.code) return true;
+  return (d.httpStatus ?? 500) >= 500;
+}
+
+/**
+ * A `refetchInterval` for queries a screen cannot do without: while the last attempt failed for a transient
+ * reason, ask again every 10 s, so the screen recovers by itself when the server is back (the browser's
+ * online event, react-query's refetchOnReconnect, does not fire when only the server was down).
+ */
+export function pollWhileUnreachable(query: { state: { status: string; error: unknown } }): number | false {
+  return query.state.status === 'error' && isTransient(query.state.error) ? 10_000 : false;
 }
 
 /** One platform per page: the session (shared with other tabs), the typed client, the query cache. */
@@ -28,8 +56,9 @@ export function createPlatform(origin = window.location.origin): Platform {
       queries: {
         staleTime: 15_000,
         refetchOnWindowFocus: false,
-        // A refused token was already refreshed once by the client; asking again will not help.
-        retry: (count, err) => !isUnauthorized(err) && count < 2,
+        // Only a network error or a 5xx is asked again (twice, after 1 s and 2 s). A 4xx will not change: a
+        // refused token was already refreshed once by the client, and NOT_FOUND stays not found.
+        retry: (count, err) => isTransient(err) && count < 2,
       },
     },
     queryCache: new QueryCache({

@@ -3,7 +3,8 @@ import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { describeError } from '../errors';
 import { pagedQuery } from '../pages';
-import { useTRPC, useTRPCClient } from '../trpc';
+import { Link } from '../router';
+import { isNotFound, pollWhileUnreachable, useTRPC, useTRPCClient } from '../trpc';
 import { useChatActions } from '../useChatActions';
 import { useOnVisible } from './ChatList';
 import { Composer } from './Composer';
@@ -14,11 +15,14 @@ export type Message = RouterOutputs['message']['listByChat']['items'][number];
 
 export function ChatView({ chatId }: { chatId: string }) {
   const trpc = useTRPC();
-  const chat = useQuery(trpc.chat.byId.queryOptions({ id: chatId }));
+  const chat = useQuery({
+    ...trpc.chat.byId.queryOptions({ id: chatId }),
+    refetchInterval: pollWhileUnreachable,
+  });
   const limits = useQuery(trpc.user.limits.queryOptions());
   const client = useTRPCClient();
-  const history = useInfiniteQuery(
-    pagedQuery(
+  const history = useInfiniteQuery({
+    ...pagedQuery(
       [...trpc.message.listByChat.pathKey(), chatId],
       (cursor) =>
         client.message.listByChat.query({
@@ -30,7 +34,8 @@ export function ChatView({ chatId }: { chatId: string }) {
       // An empty `older` page keeps the caller's place, so the end is `hasMore: false`, not a null cursor.
       (last) => (last.hasMore ? last.nextCursor : null),
     ),
-  );
+    refetchInterval: pollWhileUnreachable,
+  });
   const actions = useChatActions(chatId);
   const scroller = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
@@ -75,12 +80,40 @@ export function ChatView({ chatId }: { chatId: string }) {
     stickToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
   };
 
-  if (chat.isError) {
+  // Only the server's NOT_FOUND means the chat is gone; a network or server error keeps what was loaded.
+  if (isNotFound(chat.error) || isNotFound(history.error)) {
     return (
       <section className="chat-view">
         <div className="empty-state">
           <h1 className="h2">Chat not found</h1>
+          <p className="muted">It may have been deleted, or the link is wrong.</p>
+          <Link to="/new" className="btn">
+            Start a new chat
+          </Link>
+        </div>
+      </section>
+    );
+  }
+
+  const failed = [chat, history].filter((q) => q.isError);
+  const loadError = failed[0]?.error;
+  const retrying = failed.some((q) => q.isFetching);
+  const retry = () => {
+    for (const q of failed) void q.refetch();
+  };
+  const retryButton = (
+    <button type="button" className="btn btn-small" onClick={retry} disabled={retrying}>
+      {retrying ? 'Retrying…' : 'Retry'}
+    </button>
+  );
+
+  if (chat.isError && !chat.data) {
+    return (
+      <section className="chat-view">
+        <div className="empty-state" role="alert">
+          <h1 className="h2">Could not load this chat</h1>
           <p className="muted">{describeError(chat.error)}</p>
+          {retryButton}
         </div>
       </section>
     );
@@ -98,6 +131,15 @@ export function ChatView({ chatId }: { chatId: string }) {
           </span>
         )}
       </header>
+      {loadError !== undefined && (
+        <div className="alert alert-warn load-notice" role="alert">
+          <span>
+            {history.data ? 'Showing what was loaded. ' : ''}
+            {describeError(loadError)}
+          </span>
+          {retryButton}
+        </div>
+      )}
       <div className="messages" ref={scroller} onScroll={onScroll}>
         <div className="messages-inner">
           {history.hasNextPage && (
@@ -116,11 +158,6 @@ export function ChatView({ chatId }: { chatId: string }) {
             </div>
           )}
           {history.isPending && <p className="muted center">Loading messages…</p>}
-          {history.isError && (
-            <p className="alert alert-error" role="alert">
-              {describeError(history.error)}
-            </p>
-          )}
           {history.isSuccess && messages.length === 0 && (
             <div className="empty-state small">
               <p className="muted">No messages yet. Say hello below.</p>

@@ -69,7 +69,11 @@ export function Layout({ children, activeChatId }: { children: ReactNode; active
           </Link>
           <Link to="/profile" className="nav-link" aria-current={path === '/profile' ? 'page' : undefined}>
             Profile
-            {who && <span className="nav-sub">{who}</span>}
+            {who && (
+              <span className="nav-sub" title={who}>
+                {who}
+              </span>
+            )}
           </Link>
           <button
             type="button"
