@@ -1,6 +1,6 @@
 import { recoverMessageAddress, stringToHex } from 'viem';
 import { describe, expect, it } from 'vitest';
-import { DEMO_WALLET_KEY, demoProvider, forgetDemoAccount, loadDemoAccount } from './demoWallet';
+import { DEMO_WALLET_KEY, demoProvider, demoWallet, forgetDemoAccount, loadDemoAccount } from './demoWallet';
 
 describe('demo wallet', () => {
   it('makes one key per browser, keeps it, and forgets it on request', () => {
@@ -45,5 +45,20 @@ describe('demo wallet', () => {
         params: [stringToHex('x'), '0x0000000000000000000000000000000000000001'],
       }),
     ).rejects.toThrow();
+  });
+
+  it('connects with the key stored now, not one read before it was removed or replaced', async () => {
+    localStorage.clear();
+    const connector = demoWallet()({
+      chains: [{ id: 1 }],
+      emitter: { emit() {} },
+    } as never);
+    const first = await connector.connect();
+    await connector.disconnect();
+    forgetDemoAccount();
+    const second = await connector.connect();
+    const stored = loadDemoAccount(localStorage, false);
+    expect(second.accounts[0]).toBe(stored?.address);
+    expect(second.accounts[0]).not.toBe(first.accounts[0]);
   });
 });

@@ -76,6 +76,8 @@ export function demoWallet() {
     },
     async connect(params = {}) {
       if (params.chainId) state.chainId = params.chainId;
+      // The key as stored now: another tab (or a cleanup) may have replaced or removed the one read before.
+      account = loadDemoAccount();
       const a = acct();
       return { accounts: [a.address] as never, chainId: state.chainId };
     },
