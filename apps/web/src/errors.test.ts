@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeError, isQuotaExceeded, isUserRejection } from './errors';
+import { describeError, isNotFound, isQuotaExceeded, isTransient, isUserRejection } from './errors';
 
 const trpcError = (message: string, data: Record<string, unknown>) =>
   Object.assign(new Error(message), { data });
@@ -55,5 +55,16 @@ describe('describeError', () => {
     expect(describeError(new Error('Chain not configured.\n\nVersion: viem@2'))).toBe(
       'Chain not configured.',
     );
+  });
+});
+
+describe('which errors are worth asking again', () => {
+  it('no answer or a 5xx is; a 4xx such as NOT_FOUND is not', () => {
+    expect(isTransient(new TypeError('Failed to fetch'))).toBe(true);
+    expect(isTransient(trpcError('boom', { code: 'INTERNAL_SERVER_ERROR', httpStatus: 500 }))).toBe(true);
+    const missing = trpcError('Chat not found', { code: 'NOT_FOUND', httpStatus: 404 });
+    expect(isTransient(missing)).toBe(false);
+    expect(isNotFound(missing)).toBe(true);
+    expect(isNotFound(new TypeError('Failed to fetch'))).toBe(false);
   });
 });

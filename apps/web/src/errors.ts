@@ -13,6 +13,26 @@ function dataOf(err: unknown): ErrorData | undefined {
   return d && typeof d === 'object' ? (d as ErrorData) : undefined;
 }
 
+/** A refused or expired token (UNAUTHORIZED). */
+export function isUnauthorized(err: unknown): boolean {
+  return dataOf(err)?.code === 'UNAUTHORIZED';
+}
+
+/** The server answered that the thing asked for does not exist (or is not the caller's). */
+export function isNotFound(err: unknown): boolean {
+  return dataOf(err)?.code === 'NOT_FOUND';
+}
+
+/**
+ * Worth asking again: no answer from the server (network down, server stopped, request aborted) or a 5xx.
+ * A 4xx answer (NOT_FOUND, a refused input, UNAUTHORIZED after the client's own refresh) will not change.
+ */
+export function isTransient(err: unknown): boolean {
+  const d = dataOf(err);
+  if (!d?.code) return true;
+  return (d.httpStatus ?? 500) >= 500;
+}
+
 export function errorReason(err: unknown): string | undefined {
   return dataOf(err)?.reason;
 }

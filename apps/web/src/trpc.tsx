@@ -4,6 +4,7 @@ import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from '@ta
 import { createTRPCClient, type TRPCClient } from '@trpc/client';
 import { createTRPCContext } from '@trpc/tanstack-react-query';
 import { createContext, type ReactNode, useContext, useState, useSyncExternalStore } from 'react';
+import { isTransient, isUnauthorized } from './errors';
 
 export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
 
@@ -14,29 +15,6 @@ export interface Platform {
 }
 
 const PlatformContext = createContext<Platform | null>(null);
-
-function errorData(err: unknown): { code?: string; httpStatus?: number } | undefined {
-  return (err as { data?: { code?: string; httpStatus?: number } } | null)?.data;
-}
-
-function isUnauthorized(err: unknown): boolean {
-  return errorData(err)?.code === 'UNAUTHORIZED';
-}
-
-/** The server answered that the thing asked for does not exist (or is not the caller's). */
-export function isNotFound(err: unknown): boolean {
-  return errorData(err)?.code === 'NOT_FOUND';
-}
-
-/**
- * Worth asking again: no answer from the server (network down, server stopped, request aborted) or a 5xx.
- * A 4xx answer (NOT_FOUND, a refused input, UNAUTHORIZED after the client's own refresh) will not change.
- */
-export function isTransient(err: unknown): boolean {
-  const d = errorData(err);
-  if (!d?.code) return true;
-  return (d.httpStatus ?? 500) >= 500;
-}
 
 /**
  * A `refetchInterval` for queries a screen cannot do without: while the last attempt failed for a transient

@@ -1,10 +1,10 @@
 import type { RouterOutputs } from '@chatplatform/api';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
-import { describeError } from '../errors';
+import { describeError, isNotFound } from '../errors';
 import { pagedQuery } from '../pages';
 import { Link } from '../router';
-import { isNotFound, pollWhileUnreachable, useTRPC, useTRPCClient } from '../trpc';
+import { pollWhileUnreachable, useTRPC, useTRPCClient } from '../trpc';
 import { useChatActions } from '../useChatActions';
 import { useOnVisible } from './ChatList';
 import { Composer } from './Composer';
