@@ -145,3 +145,16 @@ export async function readMetric(url: string, series: string): Promise<number> {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return line ? Number(line.slice(series.length + 1)) : 0;
 }
+
+/** The type of the reply's closing event in the event log, waiting up to `ms` for it; undefined if none came. */
+export async function closingIn(srv: TestServer, messageId: string, ms = 2000): Promise<string | undefined> {
+  const deadline = Date.now() + ms;
+  do {
+    const entries = await srv.app.resources.ports.events.read(logKey(messageId), null);
+    const last = entries.at(-1);
+    const type = last ? (JSON.parse(last.data) as { type: string }).type : undefined;
+    if (type && type !== 'delta') return type;
+    await new Promise((r) => setTimeout(r, 20));
+  } while (Date.now() < deadline);
+  return undefined;
+}

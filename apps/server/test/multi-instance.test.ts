@@ -2,12 +2,11 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { logKey } from '@chatplatform/api';
 import { testDatabaseUrl, testRedisUrl } from '@chatplatform/testing/db';
 import { type FakeOpenAI, startFakeOpenAI } from '@chatplatform/testing/fake-openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientFor, streamReply, until } from './ai-client';
-import { seedReply, startServer, type TestServer } from './harness';
+import { closingIn, seedReply, startServer, type TestServer } from './harness';
 import type { InstanceSpec } from './instance-process';
 
 const REPLY = Array.from({ length: 40 }, (_, i) => `token${i}`).join(' ');
@@ -36,19 +35,6 @@ afterAll(async () => {
   await a?.close();
   await fake?.close();
 });
-
-/** The type of the reply's closing event in the event log, waiting up to `ms` for it; undefined if none came. */
-async function closingIn(srv: TestServer, messageId: string, ms = 2000): Promise<string | undefined> {
-  const deadline = Date.now() + ms;
-  do {
-    const entries = await srv.app.resources.ports.events.read(logKey(messageId), null);
-    const last = entries.at(-1);
-    const type = last ? (JSON.parse(last.data) as { type: string }).type : undefined;
-    if (type && type !== 'delta') return type;
-    await new Promise((r) => setTimeout(r, 20));
-  } while (Date.now() < deadline);
-  return undefined;
-}
 
 /** A TCP load balancer on loopback: every new connection goes to the current target. */
 async function startBalancer(initial: string) {

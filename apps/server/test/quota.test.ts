@@ -1,10 +1,9 @@
-import { logKey } from '@chatplatform/api';
 import { getUserById, setUserLimits } from '@chatplatform/db/queries';
 import { type FakeOpenAI, startFakeOpenAI } from '@chatplatform/testing/fake-openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAdmin } from '../src/admin';
 import { type Client, clientFor, streamReply, until } from './ai-client';
-import { startServer, type TestServer } from './harness';
+import { closingIn, startServer, type TestServer } from './harness';
 
 let server: TestServer;
 let fake: FakeOpenAI;
@@ -30,18 +29,6 @@ afterAll(async () => {
 
 const db = () => server.app.resources.services.db;
 
-/** The type of the reply's closing event in the event log, waiting up to `ms` for it; undefined if none came. */
-async function closingIn(srv: TestServer, messageId: string, ms = 2000): Promise<string | undefined> {
-  const deadline = Date.now() + ms;
-  do {
-    const entries = await srv.app.resources.ports.events.read(logKey(messageId), null);
-    const last = entries.at(-1);
-    const type = last ? (JSON.parse(last.data) as { type: string }).type : undefined;
-    if (type && type !== 'delta') return type;
-    await new Promise((r) => setTimeout(r, 20));
-  } while (Date.now() < deadline);
-  return undefined;
-}
 const data = (err: unknown) =>
   (err as { data?: { code?: string; reason?: string; details?: Record<string, unknown> } }).data;
 

@@ -160,6 +160,23 @@ export async function updateChatTitleForUser(
   return row;
 }
 
+/**
+ * Locks a chat the user owns (FOR UPDATE) inside the caller's transaction; undefined when there is none. Writes
+ * that add or remove a chat's messages take this lock first, so they run one at a time per chat.
+ */
+export async function lockChatForUser(
+  tx: Executor,
+  params: { id: string; userId: string },
+): Promise<{ id: string } | undefined> {
+  const [chat] = await tx
+    .select({ id: chats.id })
+    .from(chats)
+    .where(and(eq(chats.id, params.id), eq(chats.userId, params.userId)))
+    .for('update')
+    .limit(1);
+  return chat;
+}
+
 /** What deleteChatForUser did: deleted, found nothing, or found replies still being generated (deleted nothing). */
 export type ChatDeleteResult =
   | { status: 'deleted' }
@@ -182,12 +199,7 @@ export async function deleteChatForUser(
   params: { id: string; userId: string; staleBefore: Date },
 ): Promise<ChatDeleteResult> {
   return db.transaction(async (tx) => {
-    const [chat] = await tx
-      .select({ id: chats.id })
-      .from(chats)
-      .where(and(eq(chats.id, params.id), eq(chats.userId, params.userId)))
-      .for('update')
-      .limit(1);
+    const chat = await lockChatForUser(tx, params);
     if (!chat) return { status: 'not_found' };
     const streaming = await tx
       .select({ id: messages.id, heartbeatAt: messages.heartbeatAt })

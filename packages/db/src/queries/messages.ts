@@ -1,8 +1,8 @@
 import { and, asc, desc, eq, gt, lt, ne, sql } from 'drizzle-orm';
 import type { Executor } from '../client';
-import { type Chat, chats } from '../schema/chats';
+import type { Chat } from '../schema/chats';
 import { type Message, type MessageRole, type MessageStatus, messages } from '../schema/messages';
-import { bumpChatForUser } from './chats';
+import { bumpChatForUser, lockChatForUser } from './chats';
 import { statement } from './prepared';
 
 export interface NewMessageParams {
@@ -89,12 +89,7 @@ export async function removeMessageForUser(
   return db.transaction(async (tx) => {
     const target = await getMessageForUser(tx, params);
     if (!target) return 'not_found';
-    const [chat] = await tx
-      .select({ id: chats.id })
-      .from(chats)
-      .where(and(eq(chats.id, target.chatId), eq(chats.userId, params.userId)))
-      .for('update')
-      .limit(1);
+    const chat = await lockChatForUser(tx, { id: target.chatId, userId: params.userId });
     if (!chat) return 'not_found';
     const deleted = await tx
       .delete(messages)

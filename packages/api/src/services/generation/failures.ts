@@ -1,0 +1,58 @@
+/** What a reply's failure becomes: a sentence for the person (stored and streamed) and a record for the log. */
+import { APICallError } from 'ai';
+
+export class ModelUnavailable extends Error {
+  constructor(readonly model: string) {
+    super(`model ${model} is not configured`);
+  }
+}
+
+/** Turns whatever went wrong into a sentence for a person; details go to the log. */
+export function describeFailure(err: unknown): string {
+  if (err instanceof ModelUnavailable)
+    return `The model "${err.model}" is not available on this server. Pick another model for this agent.`;
+  if (APICallError.isInstance(err)) {
+    const s = err.statusCode;
+    if (s === 401 || s === 403)
+      return 'The AI provider refused the server’s credentials. Please tell the operator.';
+    if (s === 429) return 'The AI provider is busy (rate limited). Please try again in a moment.';
+    // The answer had started (HTTP 2xx) and its body broke off.
+    if (s !== undefined && s >= 200 && s < 300)
+      return 'The connection to the AI provider was lost in the middle of the reply.';
+    if (s !== undefined && s >= 500)
+      return `The AI provider had an internal error (HTTP ${s}). Please try again.`;
+    if (s !== undefined) return `The AI provider rejected the request (HTTP ${s}).`;
+    return 'The AI provider could not be reached. Please try again later.';
+  }
+  const text = `${(err as Error)?.name ?? ''} ${(err as Error)?.message ?? String(err)} ${String((err as { cause?: unknown })?.cause ?? '')}`;
+  if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|fetch failed|Cannot connect/i.test(text))
+    return 'The AI provider could not be reached. Please try again later.';
+  if (/JSON|Type validation|parse/i.test(text)) return 'The AI provider sent a malformed response.';
+  if (/terminated|socket|ECONNRESET|other side closed|aborted/i.test(text))
+    return 'The connection to the AI provider was lost in the middle of the reply.';
+  return 'The AI provider failed to answer. Please try again.';
+}
+
+const clip = (v: unknown, max = 300): string | undefined =>
+  typeof v === 'string' ? (v.length > max ? `${v.slice(0, max)}…` : v) : undefined;
+
+/**
+ * What the log keeps of a provider failure: its kind, status, endpoint and the start of the provider's answer.
+ * Not the error object itself: the AI SDK's APICallError carries the whole request body (the system prompt and
+ * the chat's history) and a validation error the chunk it read, and the logger would write every field.
+ */
+export function failureForLog(err: unknown): Record<string, unknown> {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as Record<string, unknown>;
+  const cause = (typeof e.cause === 'object' && e.cause !== null ? e.cause : undefined) as
+    | Record<string, unknown>
+    | undefined;
+  return {
+    type: typeof e.name === 'string' ? e.name : typeof err,
+    message: clip(e.message) ?? clip(String(err)),
+    statusCode: typeof e.statusCode === 'number' ? e.statusCode : undefined,
+    url: clip(e.url),
+    responseBody: clip(e.responseBody),
+    code: clip(e.code),
+    cause: cause && { type: clip(cause.name), code: clip(cause.code), message: clip(cause.message) },
+  };
+}
