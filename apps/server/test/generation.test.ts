@@ -1,6 +1,7 @@
 import { demoReply } from '@chatplatform/api';
 import { type FakeOpenAI, startFakeOpenAI, tokensOf } from '@chatplatform/testing/fake-openai';
 import { TRPCClientError } from '@trpc/client';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Client, clientFor, streamReply, until } from './ai-client';
 import { readMetric, startServer, type TestServer } from './harness';
@@ -17,11 +18,12 @@ beforeAll(async () => {
   });
   fake.setBehavior('slow', { reply: LONG, interTokenDelayMs: 40 });
   fake.setBehavior('many', { reply: LONG, interTokenDelayMs: 2 });
+  fake.setBehavior('glacial', { reply: LONG, interTokenDelayMs: 100 });
   server = await startServer({
     env: {
       AI_BASE_URL: fake.baseURL,
       AI_API_KEY: 'sk-test-key',
-      AI_MODELS: 'fast,slow,many',
+      AI_MODELS: 'fast,slow,many,glacial',
       AI_DEFAULT_MODEL: 'openai/fast',
       AI_DEMO_WORD_DELAY_MS: '1',
       AI_COALESCE_MS: '30',
@@ -291,6 +293,7 @@ describe('agents', () => {
     expect(models.models.map((m) => m.id).sort()).toEqual([
       'local/demo',
       'openai/fast',
+      'openai/glacial',
       'openai/many',
       'openai/slow',
     ]);
@@ -363,6 +366,38 @@ describe('bad input and other users', () => {
     ).toMatchObject({
       code: 'BAD_REQUEST',
     });
+  });
+});
+
+describe('a stream whose session is signed out', () => {
+  it('ends with UNAUTHORIZED / SESSION_REVOKED at its next event a second on, and the reply itself goes on and is stored', async () => {
+    const wallet = privateKeyToAccount(generatePrivateKey());
+    const client = clientFor(server.url, (await server.signIn(wallet)).accessToken);
+    // 60 tokens 100 ms apart: about 6 s, far longer than the recheck interval.
+    const chat = await agentChat(client, 'openai/glacial');
+    const sent = await client.message.send.mutate({ chatId: chat.id, content: 'Take your time' });
+    let loggedOutAt = 0;
+    const r = await streamReply(client, sent.assistantMessage.id, {
+      onDelta: (n) => {
+        if (n === 1) void client.auth.logout.mutate().then(() => (loggedOutAt = performance.now()));
+      },
+    });
+    expect(loggedOutAt).toBeGreaterThan(0);
+    expect(r.closing).toBeUndefined();
+    expect(r.error).toMatchObject({ data: { code: 'UNAUTHORIZED', reason: 'SESSION_REVOKED' } });
+    expect(LONG.startsWith(r.text)).toBe(true);
+    // Ended by the recheck (SESSION_RECHECK_MS), well before the reply's ~6 s.
+    expect(r.text.length).toBeLessThan(LONG.length);
+
+    // The generation does not depend on its subscriber: signed in again, the whole reply is there.
+    const again = clientFor(server.url, (await server.signIn(wallet)).accessToken);
+    const stored = await until(async () => {
+      const m = await again.message.byId.query({ id: sent.assistantMessage.id });
+      return m.status === 'streaming' ? undefined : m;
+    }, 200);
+    expect(stored).toMatchObject({ status: 'done', content: LONG });
+    // A new stream on the new session replays it in full.
+    expect((await streamReply(again, sent.assistantMessage.id)).text).toBe(LONG);
   });
 });
 

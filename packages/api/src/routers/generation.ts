@@ -6,6 +6,9 @@ import { uuid } from '../schemas/common';
 import { contentWithin, messageContent, messageOutput, toMessageOutput } from '../schemas/message';
 import { authedProcedure } from '../trpc';
 
+/** How stale the session check of an open `message.stream` may be before its next event. */
+export const SESSION_RECHECK_MS = 1_000;
+
 /**
  * The AI side of `message` (root.ts spreads it into the namespace next to the CRUD procedures):
  * send, stream, stop, regenerate.
@@ -48,7 +51,17 @@ export const generationRouter = {
         { messageId: input.messageId, lastEventId: input.lastEventId ?? null },
         signal,
       );
-      for await (const e of events) yield tracked(e.id, e.event);
+      // The session was checked when the stream opened; a logout (or a revocation) after that ends it at the
+      // next event at least SESSION_RECHECK_MS later, with UNAUTHORIZED / SESSION_REVOKED. Checking every
+      // event would cost a store read per delta and sit in front of the first token.
+      let checkedAt = performance.now();
+      for await (const e of events) {
+        if (performance.now() - checkedAt >= SESSION_RECHECK_MS) {
+          await ctx.sessions.assertActive(ctx.auth.sessionId);
+          checkedAt = performance.now();
+        }
+        yield tracked(e.id, e.event);
+      }
     }),
 
   /** Stops a reply on whichever instance runs it; the text so far is kept with status `stopped`. */
