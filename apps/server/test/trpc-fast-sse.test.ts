@@ -201,13 +201,15 @@ describe('message.stream over SSE: the direct route writes what the official ada
     const [f, o] = [await slowRead(url(fast.url), headers), await slowRead(url(official.url), headers)];
     expect(f.length).toBeGreaterThan(count * piece.length);
     expect(f).toBe(o);
-    const ids = [...f.matchAll(/\nid: (\d+-\d+)\n/g)].map((m) => m[1] ?? '');
+    const ids = [...f.matchAll(/\nid: (\d+-\d+)\.\d+\n/g)].map((m) => m[1] ?? '');
     expect(ids).toHaveLength(count + 1);
     expect(ids).toEqual(logged.map((e) => e.id));
     expect(f.split(`"text":"${piece}"`)).toHaveLength(count + 1);
-    expect(f.endsWith(`data: {"type":"stopped"}\nid: ${ids.at(-1)}\n\n\nevent: return\ndata: \n\n\n`)).toBe(
-      true,
-    );
+    expect(
+      f.endsWith(
+        `data: {"type":"stopped"}\nid: ${ids.at(-1)}.${count * piece.length}\n\n\nevent: return\ndata: \n\n\n`,
+      ),
+    ).toBe(true);
   });
 
   it('a client that goes away ends its follower on the server', async () => {

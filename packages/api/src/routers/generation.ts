@@ -1,9 +1,9 @@
 import { messageStatus } from '@chatplatform/db';
 import { TRPCError, type TRPCRouterRecord, tracked } from '@trpc/server';
 import { z } from 'zod';
-import { LOG_ID } from '../ports/events';
 import { uuid } from '../schemas/common';
 import { contentWithin, messageContent, messageOutput, toMessageOutput } from '../schemas/message';
+import { EVENT_ID } from '../services/generation/events';
 import { authedProcedure } from '../trpc';
 
 /** How stale the session check of an open `message.stream` may be before its next event. */
@@ -41,7 +41,7 @@ export const generationRouter = {
         messageId: uuid,
         lastEventId: z
           .string()
-          .regex(LOG_ID, { message: 'must be an event id received from this stream' })
+          .regex(EVENT_ID, { message: 'must be an event id received from this stream' })
           .nullish(),
       }),
     )

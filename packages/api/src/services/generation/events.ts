@@ -24,6 +24,15 @@ export const isClosing = (e: StreamEvent): e is ClosingEvent => e.type !== 'delt
 
 export const logKey = (messageId: string) => `msg:${messageId}`;
 
+/**
+ * A message.stream event id: the event log entry's id, then `.` and how much of the reply's text (UTF-16 code
+ * units) the client holds once it has this event. The offset lets a client resume exactly even when the log is
+ * gone (an expired TTL, an embedded server that restarted). Ids without it (older servers) are still taken.
+ */
+export const EVENT_ID = /^(\d{1,16}-\d{1,16})(?:\.(\d{1,10}))?$/;
+
+export const eventId = (logId: string, held: number | null) => (held === null ? logId : `${logId}.${held}`);
+
 export function parseEvent(data: string): StreamEvent | undefined {
   try {
     const r = streamEvent.safeParse(JSON.parse(data));

@@ -117,6 +117,21 @@ describe('resuming a reply whose event log is gone', () => {
     ]);
   });
 
+  it('after an id with its text offset: exactly the stored text from there, then the closing event', async () => {
+    const { u, messageId } = await replyWithoutLog();
+    const events = await follow(u.userId, messageId, '1700000000000-5.13');
+    expect(events.map((e) => e.event)).toEqual([
+      { type: 'delta', text: 'this is the reply.' },
+      { type: 'interrupted', message: 'The reply was interrupted.' },
+    ]);
+    // Their ids carry the offset too, so a client cut again resumes exactly once more.
+    expect(events.map((e) => e.id)).toEqual(['1700000000000-6.31', '1700000000000-7.31']);
+    // An offset past the text is nothing more to send.
+    expect((await follow(u.userId, messageId, '1700000000000-5.99')).map((e) => e.event.type)).toEqual([
+      'interrupted',
+    ]);
+  });
+
   it('after the id of the delta it was sent from the stored text: no second copy', async () => {
     const { u, messageId } = await replyWithoutLog();
     const first = await follow(u.userId, messageId, null);
@@ -137,5 +152,23 @@ describe('resuming a reply whose event log is gone', () => {
     const stored = await u.caller.message.byId({ id: sent.assistantMessage.id });
     expect(text).toBe(stored.content);
     expect(rest.at(-1)?.event.type).toBe('done');
+    // Every id names the log entry and the text the client holds with it.
+    let held = 0;
+    for (const e of all) {
+      if (e.event.type === 'delta') held += e.event.text.length;
+      expect(e.id).toMatch(new RegExp(`^\\d+-\\d+\\.${held}$`));
+    }
+  });
+
+  it('refuses an event id that is not one', async () => {
+    const u = await h.signIn();
+    const chat = await u.caller.chat.create({});
+    const sent = await u.caller.message.send({ chatId: chat.id, content: 'hi' });
+    for (const lastEventId of ['x', '1-2.', '1-2.-3', '1-2.3.4'])
+      await expect(
+        u.caller.message.stream({ messageId: sent.assistantMessage.id, lastEventId }),
+      ).rejects.toMatchObject({
+        code: 'BAD_REQUEST',
+      });
   });
 });

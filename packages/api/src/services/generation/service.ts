@@ -17,7 +17,7 @@ import type { LogWatch, Ports } from '../../ports/types';
 import { type ResolvedAgent, resolveChatAgent } from '../agents';
 import { ModelRegistry } from '../ai/registry';
 import { reserveReply } from '../quota';
-import { type ClosingEvent, logKey, parseEvent, type StreamEvent } from './events';
+import { type ClosingEvent, EVENT_ID, eventId, logKey, parseEvent, type StreamEvent } from './events';
 import { GenerationRunner, STOP_CHANNEL } from './runner';
 import { titleFromMessage } from './title';
 
@@ -269,19 +269,32 @@ export class GenerationService {
     const watch = ports.events.watch(key);
     this.following.add(watch);
     try {
-      let cursor = input.lastEventId;
-      let seen = '';
-      // Whether `seen` is what the client holds: yes from the start, or when the log still has the entry it
-      // resumes after. Not when the log is gone (an expired TTL; an in-process log lost in a restart) or the id
-      // was one this method made up past the log's end: the client then holds an unknown share of the text, and
+      const resumed = input.lastEventId === null ? null : EVENT_ID.exec(input.lastEventId);
+      if (input.lastEventId !== null && !resumed)
+        throw new AppError(
+          'BAD_REQUEST',
+          'INVALID_INPUT',
+          'lastEventId must be an event id received from this stream.',
+        );
+      /** The log id this follower has sent up to (ids this method made up past the log's end included). */
+      let cursor = resumed?.[1] ?? null;
+      // What the client holds. From the start, nothing. After an id the log still has, the text of the log up to
+      // it (`seen`, checked against the stored text at the end). After one the log no longer has (an expired TTL;
+      // an in-process log lost in a restart), only its length, from the id's offset: the rest of the stored text
+      // from there is exact. An id without an offset that the log lacks: unknown (`held` null), and the client
       // is sent the closing event alone (it reads the stored message), never the whole text again.
-      let seenIsKnown = cursor === null;
+      let seen: string | null = cursor === null ? '' : null;
+      let held: number | null = cursor === null ? 0 : resumed?.[2] === undefined ? null : Number(resumed[2]);
       if (cursor) {
+        let text = '';
         for (const e of await ports.events.read(key, null)) {
           if (compareIds(e.id, cursor) > 0) break;
-          if (e.id === cursor) seenIsKnown = true;
           const ev = parseEvent(e.data);
-          if (ev?.type === 'delta') seen += ev.text;
+          if (ev?.type === 'delta') text += ev.text;
+          if (e.id === cursor) {
+            seen = text;
+            held = text.length;
+          }
         }
       }
       /** Yields the entries' events in order; returns true once the closing event has gone out. */
@@ -290,9 +303,12 @@ export class GenerationService {
           cursor = e.id;
           const ev = parseEvent(e.data);
           if (!ev) continue;
-          yield { id: e.id, event: ev };
+          if (ev.type === 'delta') {
+            if (seen !== null) seen += ev.text;
+            if (held !== null) held += ev.text.length;
+          }
+          yield { id: eventId(e.id, held), event: ev };
           if (ev.type !== 'delta') return true;
-          seen += ev.text;
         }
         return false;
       };
@@ -311,13 +327,21 @@ export class GenerationService {
           if (now?.status !== 'streaming') {
             // Read once more: the job appends its last deltas before it writes the row.
             if (yield* emit(await ports.events.read(key, cursor, 10_000))) return;
-            const content = now?.content ?? seen;
-            const rest = seenIsKnown && content.startsWith(seen) ? content.slice(seen.length) : '';
+            const content = now?.content ?? '';
+            const rest =
+              seen !== null
+                ? content.startsWith(seen)
+                  ? content.slice(seen.length)
+                  : ''
+                : held !== null && held < content.length
+                  ? content.slice(held)
+                  : '';
             if (rest) {
               cursor = nextId(cursor);
-              yield { id: cursor, event: { type: 'delta', text: rest } };
+              if (held !== null) held += rest.length;
+              yield { id: eventId(cursor, held), event: { type: 'delta', text: rest } };
             }
-            yield { id: nextId(cursor), event: closingFromRow(now) };
+            yield { id: eventId(nextId(cursor), held), event: closingFromRow(now) };
             return;
           }
         }
