@@ -8,7 +8,6 @@ export function compareIds(a: string, b: string): number {
   return am - bm || as - bs;
 }
 
-export const LOG_ID = /^\d{1,16}-\d{1,16}$/;
 
 /** At most this many announced entries wait in a watch; beyond, it forgets them and the follower reads. */
 const MAX_ANNOUNCED = 1000;
