@@ -8,7 +8,6 @@ export function compareIds(a: string, b: string): number {
   return am - bm || as - bs;
 }
 
-
 /** At most this many announced entries wait in a watch; beyond, it forgets them and the follower reads. */
 const MAX_ANNOUNCED = 1000;
 
