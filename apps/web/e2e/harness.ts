@@ -1,0 +1,82 @@
+import { newWallet } from '@chatplatform/testing/wallet';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { onTestFailed } from 'vitest';
+import { screenshot, watchPage } from './browser';
+import type { E2EServer } from './server';
+import { installTestWallet } from './wallet';
+
+export const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
+export const DESKTOP = { viewport: { width: 1280, height: 800 } };
+
+export interface SignedIn {
+  context: BrowserContext;
+  page: Page;
+  /** Console errors and page errors seen so far. */
+  problems: string[];
+  /** A tRPC mutation as the signed-in person, over HTTP with the page's access token (to set up data fast). */
+  call<T = { id: string }>(path: string, input: unknown): Promise<T>;
+}
+
+/**
+ * A new person (a fresh wallet) signed in with the injected test wallet, on the home page. A failing test leaves
+ * a screenshot named after `shot` and prints what the console said.
+ */
+export async function signedIn(
+  browser: Browser,
+  server: E2EServer,
+  shot: string,
+  device: typeof PHONE | typeof DESKTOP = DESKTOP,
+): Promise<SignedIn> {
+  const context = await browser.newContext(device);
+  await installTestWallet(context, newWallet());
+  const page = await context.newPage();
+  const problems = watchPage(page);
+  onTestFailed(async () => {
+    await screenshot(page, `failure-${shot}`).catch(() => {});
+    if (problems.length) console.error(problems.join('\n'));
+  });
+  await page.goto(server.url);
+  await page.getByRole('button', { name: /Test Wallet/ }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByRole('heading', { name: /Welcome/ }).waitFor();
+  const call = async <T>(path: string, input: unknown): Promise<T> => {
+    const token = await page.evaluate(
+      () =>
+        (JSON.parse(localStorage.getItem('chatplatform.session') ?? '{}') as { accessToken?: string })
+          .accessToken,
+    );
+    const r = await fetch(`${server.url}/trpc/${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(input),
+    });
+    const j = (await r.json()) as { result?: { data: T } };
+    if (!j.result) throw new Error(`${path} failed: ${JSON.stringify(j)}`);
+    return j.result.data;
+  };
+  return { context, page, problems, call };
+}
+
+/**
+ * The focused element, described the way a test names it: `body`, or its role-ish tag and its accessible name
+ * (aria-label, its label, or its text), e.g. `button "Rename “Trip plans”"`, `textarea "Message"`.
+ */
+export function focused(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return 'body';
+    const labelled = el.getAttribute('aria-labelledby');
+    const name =
+      el.getAttribute('aria-label') ??
+      (labelled ? document.getElementById(labelled)?.textContent : null) ??
+      ((el as HTMLInputElement).labels?.[0]?.textContent || null) ??
+      el.textContent ??
+      '';
+    return `${el.tagName.toLowerCase()} "${name.replace(/\s+/g, ' ').trim()}"`;
+  });
+}
+
+/** Whether the focused element is inside the element matching `selector`. */
+export function focusInside(page: Page, selector: string): Promise<boolean> {
+  return page.evaluate((sel) => !!document.querySelector(sel)?.contains(document.activeElement), selector);
+}
