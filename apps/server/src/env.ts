@@ -111,6 +111,8 @@ const EnvSchema = z.object({
   RATE_LIMIT_AUTH_PER_IP: int(1).default(30),
   RATE_LIMIT_USER: int(1).default(600),
   MESSAGE_MAX_LENGTH: int(1, 1_000_000).default(16_000),
+  /** Agents one user may own (platform agents do not count); at most 1000, since agent.list returns them all. */
+  AGENTS_MAX_PER_USER: int(1, 1000).default(50),
 
   /** SMTP for verification mail; unset = mail is written to the log, clearly marked. */
   EMAIL_SMTP_SERVER: z.string().min(1).optional(),
@@ -272,6 +274,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         windowSeconds: env.RATE_LIMIT_WINDOW,
       },
       messages: { maxContentLength: env.MESSAGE_MAX_LENGTH },
+      agents: { maxPerUser: env.AGENTS_MAX_PER_USER },
       email: {
         smtp: env.EMAIL_SMTP_SERVER
           ? {

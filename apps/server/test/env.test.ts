@@ -35,3 +35,22 @@ describe('METRICS_TOKEN', () => {
     expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN: at least 16 characters/);
   });
 });
+
+describe('AGENTS_MAX_PER_USER', () => {
+  it('is 50 by default and takes a whole number from 1 to 1000', () => {
+    expect(loadConfig({}).api.agents.maxPerUser).toBe(50);
+    expect(loadConfig({ AGENTS_MAX_PER_USER: '1' }).api.agents.maxPerUser).toBe(1);
+    expect(loadConfig({ AGENTS_MAX_PER_USER: '200' }).api.agents.maxPerUser).toBe(200);
+    expect(loadConfig({ AGENTS_MAX_PER_USER: '1000' }).api.agents.maxPerUser).toBe(1000);
+  });
+
+  it.each([
+    ['0', /AGENTS_MAX_PER_USER: Too small: expected number to be >=1/],
+    ['-5', /AGENTS_MAX_PER_USER: Too small: expected number to be >=1/],
+    ['1001', /AGENTS_MAX_PER_USER: Too big: expected number to be <=1000/],
+    ['2.5', /AGENTS_MAX_PER_USER: Invalid input: expected int/],
+    ['fifty', /AGENTS_MAX_PER_USER: Invalid input: expected number/],
+  ])('stops the start on %j, naming the variable', (value, message) => {
+    expect(() => loadConfig({ AGENTS_MAX_PER_USER: value })).toThrow(message);
+  });
+});

@@ -41,6 +41,13 @@ export interface ApiConfig {
   messages: {
     maxContentLength: number;
   };
+  agents: {
+    /**
+     * Agents one user may own (platform agents do not count); agent.create refuses more. It also bounds
+     * agent.list, which returns every platform agent and all of the caller's in one unpaginated answer.
+     */
+    maxPerUser: number;
+  };
   email: {
     /** SMTP server; null = no SMTP configured: mails are written to the log, clearly marked (first-run default). */
     smtp: { host: string; port: number; secure: boolean; user?: string; password?: string } | null;
@@ -160,6 +167,7 @@ export function testConfig(overrides: Partial<ApiConfig> = {}): ApiConfig {
     limits: { defaultAiMessagesLimit: 100, defaultApiCallsLimit: 1000 },
     rateLimits: { authPerIp: 10_000, authedPerUser: 100_000, windowSeconds: 60 },
     messages: { maxContentLength: 16_000 },
+    agents: { maxPerUser: 50 },
     email: {
       smtp: null,
       from: 'ChatPlatform <no-reply@chatplatform.invalid>',

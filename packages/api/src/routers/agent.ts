@@ -1,6 +1,5 @@
 import type { Agent } from '@chatplatform/db';
 import {
-  createAgent,
   deleteAgentForOwner,
   getAgentForUser,
   listAgentsForUser,
@@ -12,6 +11,7 @@ import type { Context } from '../context';
 import { AppError, notFound } from '../errors';
 import { iso, isoDate, uuid } from '../schemas/common';
 import { label, optionalText } from '../schemas/text';
+import { createOwnAgent } from '../services/agents';
 import { authedProcedure } from '../trpc';
 
 const agentOutput = z.object({
@@ -96,7 +96,10 @@ export const agentRouter = {
       defaultModel: ctx.config.ai.defaultModel,
     })),
 
-  /** Platform agents and the caller's own. */
+  /**
+   * Platform agents and the caller's own, all in one answer: unpaginated because agent.create caps a user's
+   * own at agents.maxPerUser (AGENTS_MAX_PER_USER), so the list is at most that plus the platform agents.
+   */
   list: authedProcedure.output(z.array(agentOutput)).query(async ({ ctx }) => {
     const rows = await listAgentsForUser(ctx.db, { userId: ctx.auth.userId });
     return rows.map(toAgentOutput);
@@ -112,6 +115,7 @@ export const agentRouter = {
       return toAgentOutput(a);
     }),
 
+  /** Creates one of the caller's agents; past agents.maxPerUser of their own, FORBIDDEN AGENT_LIMIT_REACHED. */
   create: authedProcedure
     .input(
       z.strictObject({
@@ -126,10 +130,11 @@ export const agentRouter = {
     .output(agentOutput)
     .mutation(async ({ ctx, input }) => {
       checkModel(ctx, input.model);
-      const a = await createAgent(ctx.db, {
+      const a = await createOwnAgent(ctx.db, {
         ...input,
         model: input.model ?? ctx.config.ai.defaultModel,
         ownerId: ctx.auth.userId,
+        maxPerUser: ctx.config.agents.maxPerUser,
       });
       return toAgentOutput(a);
     }),

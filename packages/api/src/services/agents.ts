@@ -1,6 +1,13 @@
 import type { Agent, Database, Executor } from '@chatplatform/db';
-import { getAgentForUser, getPlatformAgentBySlug, syncPlatformAgents } from '@chatplatform/db/queries';
+import {
+  type AgentFields,
+  createAgentWithinLimit,
+  getAgentForUser,
+  getPlatformAgentBySlug,
+  syncPlatformAgents,
+} from '@chatplatform/db/queries';
 import type { AiConfig } from '../config';
+import { AppError, notFound } from '../errors';
 import type { Logger } from '../logger';
 
 /** What a generation needs from an agent. */
@@ -63,4 +70,28 @@ export async function resolveChatAgent(
     temperature: 0.7,
     maxOutputTokens: 1024,
   };
+}
+
+const agentsText = (n: number) => `${n} agent${n === 1 ? '' : 's'}`;
+
+/**
+ * Creates one of the user's own agents unless they already own `maxPerUser` (platform agents do not count),
+ * decided under the user's row lock so that parallel creates never pass the cap. At the cap: FORBIDDEN, reason
+ * AGENT_LIMIT_REACHED, `details` { owned, max }, and nothing is written. Deleting an agent frees its slot.
+ */
+export async function createOwnAgent(
+  db: Executor,
+  params: AgentFields & { ownerId: string; maxPerUser: number },
+): Promise<Agent> {
+  const { maxPerUser: max, ...fields } = params;
+  const r = await createAgentWithinLimit(db, { ...fields, max });
+  if (r.status === 'created') return r.agent;
+  if (r.status === 'no_owner') throw notFound('User');
+  const { owned } = r;
+  // Over the cap (it was lowered after they were created): say how many must go before one more fits.
+  const message =
+    owned > max
+      ? `You have ${agentsText(owned)} and one account may have at most ${max}; delete ${owned - max + 1} to create another.`
+      : `You have ${agentsText(owned)}, the most one account may have; delete one to create another.`;
+  throw new AppError('FORBIDDEN', 'AGENT_LIMIT_REACHED', message, { details: { owned, max } });
 }

@@ -1,6 +1,7 @@
-import { and, asc, eq, inArray, isNull, not, or, type Placeholder, sql } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, isNull, not, or, type Placeholder, sql } from 'drizzle-orm';
 import type { Executor } from '../client';
 import { type Agent, agents } from '../schema/agents';
+import { users } from '../schema/users';
 import { statement } from './prepared';
 
 export interface AgentFields {
@@ -81,6 +82,7 @@ const platformAgentBySlug = statement('platform_agent_by_slug', (db) =>
     .limit(1),
 );
 
+/** Inserts a user's agent with no cap (fixtures, operators); requests go through createAgentWithinLimit. */
 export async function createAgent(db: Executor, params: AgentFields & { ownerId: string }): Promise<Agent> {
   const [row] = await db
     .insert(agents)
@@ -88,6 +90,39 @@ export async function createAgent(db: Executor, params: AgentFields & { ownerId:
     .returning();
   if (!row) throw new Error('insert returned no agent');
   return row;
+}
+
+/** What createAgentWithinLimit did: created the agent, or found the owner at the cap (or gone), writing nothing. */
+export type CreateAgentWithinLimitResult =
+  | { status: 'created'; agent: Agent }
+  | { status: 'limit_reached'; owned: number }
+  | { status: 'no_owner' };
+
+/**
+ * Creates an agent unless its owner already owns `max` (platform agents, owner null, do not count). Decided under
+ * the owner's user row lock, as the quota reservation's conditional UPDATE and issueEmailVerification do, so
+ * parallel creates run one at a time per user and never pass `max`: a count then an insert without the lock would
+ * let each of them see the same free slot under READ COMMITTED. The lock is FOR NO KEY UPDATE, the one the quota
+ * UPDATE takes, so foreign-key checks of the user's concurrent chat and message inserts do not wait for it.
+ */
+export async function createAgentWithinLimit(
+  db: Executor,
+  params: AgentFields & { ownerId: string; max: number },
+): Promise<CreateAgentWithinLimitResult> {
+  const { max, ...fields } = params;
+  return db.transaction(async (tx) => {
+    const [owner] = await tx
+      .select({ id: users.id })
+      .from(users)
+      .where(eq(users.id, fields.ownerId))
+      .for('no key update');
+    if (!owner) return { status: 'no_owner' as const };
+    // A statement of its own, after the lock: under READ COMMITTED it sees every create committed before.
+    const [row] = await tx.select({ owned: count() }).from(agents).where(eq(agents.ownerId, fields.ownerId));
+    const owned = row?.owned ?? 0;
+    if (owned >= max) return { status: 'limit_reached' as const, owned };
+    return { status: 'created' as const, agent: await createAgent(tx, fields) };
+  });
 }
 
 /** Updates an agent the user owns; platform agents and others' agents are undefined (nothing written). */
