@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserUnavailable, launchChromium, screenshot } from './browser';
-import { focused, focusInside, PHONE, signedIn } from './harness';
+import { DESKTOP, focused, focusInside, PHONE, signedIn } from './harness';
 import { type E2EServer, startE2EServer } from './server';
 
 const skipReason = browserUnavailable();
@@ -98,6 +98,145 @@ describe.skipIf(!!skipReason)('keyboard and focus in Chromium against the real s
     await page.getByRole('heading', { name: 'Agents', level: 1 }).waitFor();
     await drawer.waitFor({ state: 'hidden' });
     expect(await focusedId(page)).toBe('main');
+
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('moves focus to the renamed chat, the next chat or New chat, and back to the trigger of a closed dialog', async () => {
+    const { context, page, problems, call } = await signedIn(browser, server, 'chat-list-focus', DESKTOP);
+    for (const title of ['Alpha', 'Beta', 'Gamma']) await call('chat.create', { title });
+    await page.reload();
+    const chats = page.getByRole('navigation', { name: 'Your chats' });
+    await chats.getByRole('link', { name: /Gamma/ }).waitFor();
+
+    // Renamed with Enter: focus is on the chat's Rename button (the row moves to the top, focus with it).
+    await chats.getByRole('button', { name: 'Rename “Beta”' }).click();
+    await chats.getByLabel('New title for “Beta”').fill('Beta 2');
+    await chats.getByLabel('New title for “Beta”').press('Enter');
+    await chats.getByRole('link', { name: /Beta 2/ }).waitFor();
+    await expect.poll(() => focused(page)).toBe('button "Rename “Beta 2”"');
+    await expect.poll(() => chats.getByRole('listitem').first().textContent()).toContain('Beta 2');
+    expect(await focused(page)).toBe('button "Rename “Beta 2”"');
+    // Left with Escape, or with the title unchanged: the same.
+    await chats.getByRole('button', { name: 'Rename “Beta 2”' }).click();
+    await chats.getByLabel('New title for “Beta 2”').press('Escape');
+    expect(await focused(page)).toBe('button "Rename “Beta 2”"');
+    await chats.getByRole('button', { name: 'Rename “Beta 2”' }).click();
+    await chats.getByLabel('New title for “Beta 2”').press('Enter');
+    expect(await focused(page)).toBe('button "Rename “Beta 2”"');
+
+    // A dialog closed by Cancel or Escape gives focus back to its trigger.
+    const dialog = page.getByRole('alertdialog', { name: 'Delete this chat?' });
+    await chats.getByRole('button', { name: 'Delete “Gamma”' }).click();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    expect(await focused(page)).toBe('button "Delete “Gamma”"');
+    await chats.getByRole('button', { name: 'Delete “Gamma”' }).click();
+    await dialog.waitFor();
+    await page.keyboard.press('Escape');
+    expect(await focused(page)).toBe('button "Delete “Gamma”"');
+
+    // Deleted (list: Beta 2, Gamma, Alpha): focus goes to the chat after it, then the one before, then New chat.
+    const remove = async (title: string) => {
+      await chats.getByRole('button', { name: `Delete “${title}”` }).click();
+      await dialog.getByRole('button', { name: 'Delete chat' }).click();
+      await expect.poll(() => chats.getByRole('link', { name: new RegExp(title) }).count()).toBe(0);
+    };
+    await remove('Gamma');
+    expect(await focused(page)).toMatch(/^a "Alpha/);
+    await remove('Alpha');
+    expect(await focused(page)).toMatch(/^a "Beta 2/);
+    await remove('Beta 2');
+    expect(await focused(page)).toBe('button "New chat"');
+
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('keeps focus in the composer after sending, stopping and regenerating', async () => {
+    const { context, page, problems, call } = await signedIn(browser, server, 'composer-focus', DESKTOP);
+    const chat = await call('chat.create', { title: 'Focus chat' });
+    await page.goto(`${server.url}/chats/${chat.id}`);
+    const composer = page.getByLabel('Message', { exact: true });
+    await composer.fill('Tell me a long story');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.locator('.msg-ai .live .markdown').waitFor();
+    expect(await focused(page)).toBe('textarea "Message"');
+
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.locator('.msg-ai[data-status="stopped"]').waitFor();
+    await expect.poll(() => focused(page)).toBe('textarea "Message"');
+
+    await page.getByRole('button', { name: 'Regenerate' }).click();
+    await expect.poll(() => page.locator('.msg-ai').count()).toBe(2);
+    await expect.poll(() => focused(page)).toBe('textarea "Message"');
+    await expect.poll(() => page.locator('.msg-ai').last().getAttribute('data-status')).toBe('done');
+    expect(await focused(page)).toBe('textarea "Message"');
+
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('moves focus to New agent or the agent’s Edit button when its form closes or it is deleted', async () => {
+    const { context, page, problems } = await signedIn(browser, server, 'agents-focus', DESKTOP);
+    await page.getByRole('link', { name: 'Agents', exact: true }).click();
+    const newAgent = page.getByRole('button', { name: 'New agent' });
+    const create = async (name: string) => {
+      await newAgent.click();
+      await page.getByLabel('Name', { exact: true }).fill(name);
+      await page.getByLabel('Instructions (system prompt)').fill('Be brief.');
+      await page.getByRole('button', { name: 'Create agent' }).click();
+      await page.getByRole('button', { name: `Edit ${name}` }).waitFor();
+    };
+
+    await create('Poet');
+    expect(await focused(page)).toBe('button "New agent"');
+    await newAgent.click();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    expect(await focused(page)).toBe('button "New agent"');
+
+    await page.getByRole('button', { name: 'Edit Poet' }).click();
+    await page.getByLabel('Description').fill('Rhymes');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Rhymes').waitFor();
+    expect(await focused(page)).toBe('button "Edit Poet"');
+    await page.getByRole('button', { name: 'Edit Poet' }).click();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    expect(await focused(page)).toBe('button "Edit Poet"');
+
+    await create('Bard');
+    const dialog = page.getByRole('alertdialog');
+    await page.getByRole('button', { name: 'Delete Poet' }).click();
+    await dialog.getByRole('button', { name: 'Delete agent' }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Edit Poet' }).count()).toBe(0);
+    expect(await focused(page)).toBe('button "Edit Bard"');
+    await page.getByRole('button', { name: 'Delete Bard' }).click();
+    await dialog.getByRole('button', { name: 'Delete agent' }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Edit Bard' }).count()).toBe(0);
+    expect(await focused(page)).toBe('button "New agent"');
+
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('keeps focus on Profile’s buttons while they work, then moves it to the next field to fill in', async () => {
+    const { context, page, problems } = await signedIn(browser, server, 'profile-focus', DESKTOP);
+    await page.getByRole('link', { name: /Profile/ }).click();
+    await page.getByLabel('Display name').fill('Ada');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved.').waitFor();
+    expect(await focused(page)).toBe('button "Save"');
+
+    const email = `focus-${Date.now()}@example.com`;
+    await page.getByLabel('Email', { exact: true }).fill(email);
+    await page.getByRole('button', { name: 'Send code' }).click();
+    await page.getByText(`We sent a 6-digit code to ${email}`).waitFor();
+    expect(await focused(page)).toBe('input "Code from the mail"');
+    await expect.poll(() => server.lastCodeFor(email)).toMatch(/^\d{6}$/);
+    await page.keyboard.type(server.lastCodeFor(email) ?? '');
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByText(`${email} is verified.`).waitFor();
+    expect(await focused(page)).toBe('input "New email"');
 
     expect(problems).toEqual([]);
     await context.close();

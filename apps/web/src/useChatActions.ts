@@ -73,14 +73,16 @@ export function useChatActions(chatId: string) {
   );
 
   const regenerate = useCallback(
-    async (messageId: string) => {
+    async (messageId: string): Promise<boolean> => {
       setError(null);
       try {
         const { assistantMessage } = await client.message.regenerate.mutate({ messageId });
         append(assistantMessage);
         void qc.invalidateQueries({ queryKey: trpc.user.limits.queryKey() });
+        return true;
       } catch (err) {
         fail(err);
+        return false;
       }
     },
     [client, append, fail, qc, trpc],

@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useRef, useState } from 'react';
 import { describeError } from '../errors';
+import { nextAfterRemoval, useFocusAfterRender } from '../focus';
 import { useTRPC } from '../trpc';
 import type { Agent } from './AgentPicker';
 import { ConfirmDialog } from './ConfirmDialog';
@@ -27,6 +28,7 @@ function AgentForm(props: {
   const set = <K extends keyof Draft>(k: K, v: Draft[K]) => setD((x) => ({ ...x, [k]: v }));
   const submit = (e: FormEvent) => {
     e.preventDefault();
+    if (props.busy) return;
     props.onSubmit({ ...d, name: d.name.trim(), description: d.description.trim() });
   };
   return (
@@ -104,7 +106,13 @@ function AgentForm(props: {
         </p>
       )}
       <div className="form-row">
-        <button type="submit" className="btn btn-primary" disabled={props.busy}>
+        {/* aria-disabled while busy: a disabled button would drop focus to <body> (and keep it there on an error). */}
+        <button
+          type="submit"
+          className="btn btn-primary"
+          aria-disabled={props.busy || undefined}
+          aria-busy={props.busy || undefined}
+        >
           {props.submitLabel}
         </button>
         {props.onCancel && (
@@ -137,11 +145,33 @@ export function Agents() {
   const [editing, setEditing] = useState<string | null>(null);
   const [toDelete, setToDelete] = useState<Agent | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const modelIds = models.data?.models.map((m) => m.id) ?? [];
+  const platform = agents.data?.filter((a) => a.isPlatform) ?? [];
+  const mine = agents.data?.filter((a) => !a.isPlatform) ?? [];
   const refresh = () => qc.invalidateQueries({ queryKey: trpc.agent.list.queryKey() });
+  // A form that closes or a card that goes takes focus with it: it moves to "New agent" or the agent's Edit.
+  const focusAfterRender = useFocusAfterRender();
+  const newAgentRef = useRef<HTMLButtonElement>(null);
+  const mineRef = useRef<HTMLUListElement>(null);
+  const focusNewAgent = () => focusAfterRender(() => newAgentRef.current);
+  const focusEdit = (id: string | null) =>
+    focusAfterRender(
+      () =>
+        (id ? mineRef.current?.querySelector<HTMLElement>(`[data-agent-id="${id}"] .agent-edit`) : null) ??
+        newAgentRef.current,
+    );
+  const closeCreate = () => {
+    setCreating(false);
+    focusNewAgent();
+  };
+  const closeEdit = (id: string) => {
+    setEditing(null);
+    focusEdit(id);
+  };
   const create = useMutation(
     trpc.agent.create.mutationOptions({
       onSuccess: () => {
-        setCreating(false);
+        closeCreate();
         void refresh();
       },
       onError: (err) => setError(describeError(err)),
@@ -149,8 +179,8 @@ export function Agents() {
   );
   const update = useMutation(
     trpc.agent.update.mutationOptions({
-      onSuccess: () => {
-        setEditing(null);
+      onSuccess: ({ id }) => {
+        closeEdit(id);
         void refresh();
       },
       onError: (err) => setError(describeError(err)),
@@ -158,16 +188,19 @@ export function Agents() {
   );
   const remove = useMutation(
     trpc.agent.delete.mutationOptions({
-      onSuccess: () => {
+      onSuccess: (_, { id }) => {
         setToDelete(null);
         void refresh();
+        focusEdit(
+          nextAfterRemoval(
+            mine.map((a) => a.id),
+            id,
+          ),
+        );
       },
       onError: (err) => setError(describeError(err)),
     }),
   );
-  const modelIds = models.data?.models.map((m) => m.id) ?? [];
-  const platform = agents.data?.filter((a) => a.isPlatform) ?? [];
-  const mine = agents.data?.filter((a) => !a.isPlatform) ?? [];
 
   return (
     <section className="page" aria-labelledby="agents-h">
@@ -185,6 +218,7 @@ export function Agents() {
         <h2 className="h2">Your agents</h2>
         {!creating && (
           <button
+            ref={newAgentRef}
             type="button"
             className="btn btn-primary btn-small"
             onClick={() => {
@@ -217,14 +251,14 @@ export function Agents() {
               setError(null);
               create.mutate(d);
             }}
-            onCancel={() => setCreating(false)}
+            onCancel={closeCreate}
           />
         </div>
       )}
       {agents.isSuccess && mine.length === 0 && !creating && (
         <p className="muted">You have no agents of your own yet.</p>
       )}
-      <ul className="agent-grid plain">
+      <ul ref={mineRef} className="agent-grid plain">
         {mine.map((a) =>
           editing === a.id ? (
             <li key={a.id} className="card span-all">
@@ -239,11 +273,11 @@ export function Agents() {
                   setError(null);
                   update.mutate({ id: a.id, ...d });
                 }}
-                onCancel={() => setEditing(null)}
+                onCancel={() => closeEdit(a.id)}
               />
             </li>
           ) : (
-            <li key={a.id} className="agent-card">
+            <li key={a.id} className="agent-card" data-agent-id={a.id}>
               <span className="agent-name">{a.name}</span>
               {a.description && <span className="agent-desc">{a.description}</span>}
               <span className="agent-model">
@@ -252,7 +286,7 @@ export function Agents() {
               <span className="chip-row">
                 <button
                   type="button"
-                  className="btn btn-small"
+                  className="btn btn-small agent-edit"
                   aria-label={`Edit ${a.name}`}
                   onClick={() => {
                     setError(null);

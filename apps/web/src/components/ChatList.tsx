@@ -1,7 +1,8 @@
 import type { RouterOutputs } from '@chatplatform/api';
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { type FormEvent, type RefObject, useEffect, useRef, useState } from 'react';
 import { describeError } from '../errors';
+import { nextAfterRemoval, useFocusAfterRender } from '../focus';
 import { pagedQuery } from '../pages';
 import { Link, useRouter } from '../router';
 import { useTRPC, useTRPCClient } from '../trpc';
@@ -41,10 +42,17 @@ function ChatRow({ chat, active, onDelete }: { chat: Chat; active: boolean; onDe
   const [editing, setEditing] = useState(false);
   const [title, setTitle] = useState(chat.title);
   const [error, setError] = useState<string | null>(null);
+  const renameButton = useRef<HTMLButtonElement>(null);
+  const focusAfterRender = useFocusAfterRender();
+  // Leaving the title field (saved, unchanged or Escape) puts focus back on this chat's Rename button.
+  const stopEditing = () => {
+    setEditing(false);
+    focusAfterRender(() => renameButton.current);
+  };
   const rename = useMutation(
     trpc.chat.update.mutationOptions({
       onSuccess: () => {
-        setEditing(false);
+        stopEditing();
         void qc.invalidateQueries({ queryKey: trpc.chat.list.pathKey() });
         void qc.invalidateQueries({ queryKey: trpc.chat.byId.queryKey({ id: chat.id }) });
       },
@@ -54,7 +62,7 @@ function ChatRow({ chat, active, onDelete }: { chat: Chat; active: boolean; onDe
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const t = title.trim();
-    if (!t || t === chat.title) return setEditing(false);
+    if (!t || t === chat.title) return stopEditing();
     rename.mutate({ id: chat.id, title: t });
   };
   if (editing) {
@@ -75,7 +83,7 @@ function ChatRow({ chat, active, onDelete }: { chat: Chat; active: boolean; onDe
             onKeyDown={(e) => {
               if (e.key === 'Escape') {
                 setTitle(chat.title);
-                setEditing(false);
+                stopEditing();
               }
             }}
           />
@@ -102,6 +110,7 @@ function ChatRow({ chat, active, onDelete }: { chat: Chat; active: boolean; onDe
       </Link>
       <span className="row-actions">
         <button
+          ref={renameButton}
           type="button"
           className="icon-btn"
           aria-label={`Rename “${chat.title}”`}
@@ -132,24 +141,47 @@ function ChatRow({ chat, active, onDelete }: { chat: Chat; active: boolean; onDe
   );
 }
 
-export function ChatList({ activeId }: { activeId?: string }) {
+/**
+ * The person's chats, newest first. `newChat` is the "New chat" control beside the list: focus goes there when
+ * the last chat is deleted (otherwise to the chat after the deleted one).
+ */
+export function ChatList({
+  activeId,
+  newChat,
+}: {
+  activeId?: string;
+  newChat?: RefObject<HTMLElement | null>;
+}) {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const { navigate } = useRouter();
   const [toDelete, setToDelete] = useState<Chat | null>(null);
   const [deleteError, setDeleteError] = useState<string | null>(null);
   const client = useTRPCClient();
+  const navRef = useRef<HTMLElement>(null);
+  const focusAfterRender = useFocusAfterRender();
   const chats = useInfiniteQuery(
     pagedQuery(trpc.chat.list.pathKey(), (cursor) =>
       client.chat.list.query({ limit: 20, ...(cursor ? { cursor } : {}) }),
     ),
   );
+  const items = chats.data?.pages.flatMap((p) => p.items) ?? [];
   const remove = useMutation(
     trpc.chat.delete.mutationOptions({
       onSuccess: ({ id }) => {
+        const next = nextAfterRemoval(
+          items.map((c) => c.id),
+          id,
+        );
         setToDelete(null);
         void qc.invalidateQueries({ queryKey: trpc.chat.list.pathKey() });
         if (id === activeId) navigate('/', { replace: true });
+        // The dialog's trigger goes with the row: focus the next chat instead (still listed until the refetch).
+        focusAfterRender(
+          () =>
+            (next ? navRef.current?.querySelector<HTMLElement>(`a[href="/chats/${next}"]`) : null) ??
+            newChat?.current,
+        );
       },
       onError: (err) => setDeleteError(describeError(err)),
     }),
@@ -158,10 +190,8 @@ export function ChatList({ activeId }: { activeId?: string }) {
     if (chats.hasNextPage && !chats.isFetchingNextPage) void chats.fetchNextPage();
   }, chats.hasNextPage);
 
-  const items = chats.data?.pages.flatMap((p) => p.items) ?? [];
-
   return (
-    <nav className="chat-list" aria-label="Your chats">
+    <nav ref={navRef} className="chat-list" aria-label="Your chats">
       {chats.isPending && <p className="muted pad">Loading chats…</p>}
       {chats.isError && (
         <p className="alert alert-error" role="alert">

@@ -38,6 +38,7 @@ export function ChatView({ chatId }: { chatId: string }) {
   });
   const actions = useChatActions(chatId);
   const scroller = useRef<HTMLDivElement>(null);
+  const composer = useRef<HTMLTextAreaElement>(null);
   const stickToBottom = useRef(true);
   const heightBeforeOlder = useRef<number | null>(null);
   const [announce, setAnnounce] = useState('');
@@ -176,7 +177,10 @@ export function ChatView({ chatId }: { chatId: string }) {
                   m.status !== 'streaming' &&
                   !streamingMsg
                 }
-                onRegenerate={() => void actions.regenerate(m.id)}
+                // Its button goes while the new reply streams: focus goes to the text box, as after sending.
+                onRegenerate={async () => {
+                  if (await actions.regenerate(m.id)) composer.current?.focus();
+                }}
                 onStreamEnd={(text) => {
                   setAnnounce(text);
                   actions.onStreamEnd();
@@ -206,6 +210,7 @@ export function ChatView({ chatId }: { chatId: string }) {
           disabled={quotaOut}
           disabledReason="You have no AI messages left"
           autoFocus
+          inputRef={composer}
         />
       </footer>
     </section>

@@ -1,4 +1,4 @@
-import { type FormEvent, type KeyboardEvent, useEffect, useRef, useState } from 'react';
+import { type FormEvent, type KeyboardEvent, type RefObject, useEffect, useRef, useState } from 'react';
 
 /**
  * Where a message is written. Enter sends, Shift+Enter starts a new line. While a reply streams, the send
@@ -12,11 +12,25 @@ export function Composer(props: {
   disabledReason?: string;
   maxLength?: number;
   autoFocus?: boolean;
+  /** The text box, for a caller that moves focus to it (after Regenerate). */
+  inputRef?: RefObject<HTMLTextAreaElement | null>;
 }) {
   const [text, setText] = useState('');
   const [sending, setSending] = useState(false);
-  const ref = useRef<HTMLTextAreaElement>(null);
+  const ownRef = useRef<HTMLTextAreaElement>(null);
+  const ref = props.inputRef ?? ownRef;
+  const buttonRef = useRef<HTMLButtonElement>(null);
+  const wasStreaming = useRef(props.streaming);
   const max = props.maxLength ?? 16_000;
+
+  // When the reply ends, Stop turns back into a (disabled) Send: focus that was on it goes to the text box.
+  useEffect(() => {
+    const ended = wasStreaming.current && !props.streaming;
+    wasStreaming.current = props.streaming;
+    if (!ended) return;
+    const active = document.activeElement;
+    if (!active || active === document.body || active === buttonRef.current) ref.current?.focus();
+  }, [props.streaming, ref]);
 
   useEffect(() => {
     const el = ref.current;
@@ -70,12 +84,12 @@ export function Composer(props: {
         aria-describedby="composer-hint"
       />
       {props.streaming && props.onStop ? (
-        <button type="button" className="btn btn-stop" onClick={props.onStop}>
+        <button ref={buttonRef} type="button" className="btn btn-stop" onClick={props.onStop}>
           <span className="stop-square" aria-hidden="true" />
           Stop
         </button>
       ) : (
-        <button type="submit" className="btn btn-primary btn-send" disabled={!canSend}>
+        <button ref={buttonRef} type="submit" className="btn btn-primary btn-send" disabled={!canSend}>
           Send
         </button>
       )}

@@ -1,6 +1,9 @@
 import { type ReactNode, useEffect, useId, useRef } from 'react';
 
-/** A modal question with a safe default: focus starts on Cancel, Escape cancels, focus stays inside. */
+/**
+ * A modal question with a safe default: focus starts on Cancel, Escape cancels, focus stays inside, and goes back
+ * to what had it before when the dialog closes (the caller moves it on when that control went away).
+ */
 export function ConfirmDialog(props: {
   title: string;
   children: ReactNode;
@@ -67,11 +70,13 @@ export function ConfirmDialog(props: {
           <button ref={cancelRef} type="button" className="btn" onClick={props.onCancel}>
             Cancel
           </button>
+          {/* Busy is aria-disabled, not disabled: a disabled button drops focus to <body>, out of the dialog. */}
           <button
             type="button"
             className={props.danger ? 'btn btn-danger' : 'btn btn-primary'}
-            onClick={props.onConfirm}
-            disabled={props.busy}
+            onClick={() => !props.busy && props.onConfirm()}
+            aria-disabled={props.busy || undefined}
+            aria-busy={props.busy || undefined}
           >
             {props.confirmLabel}
           </button>

@@ -101,6 +101,7 @@ export function Layout({ children, activeChatId }: { children: ReactNode; active
     setMenuOpen(false);
   }
   const { drawerRef, toggleRef, mainRef } = useModalDrawer(drawerOpen, () => setMenuOpen(false), path);
+  const newChatRef = useRef<HTMLButtonElement>(null);
 
   const who =
     profile.data?.displayName ??
@@ -159,13 +160,18 @@ export function Layout({ children, activeChatId }: { children: ReactNode; active
             </svg>
           </button>
         </div>
-        <button type="button" className="btn btn-primary btn-block new-chat" onClick={() => navigate('/new')}>
+        <button
+          ref={newChatRef}
+          type="button"
+          className="btn btn-primary btn-block new-chat"
+          onClick={() => navigate('/new')}
+        >
           <svg viewBox="0 0 20 20" aria-hidden="true" className="btn-icon">
             <path d="M10 4v12M4 10h12" />
           </svg>
           New chat
         </button>
-        <ChatList {...(activeChatId ? { activeId: activeChatId } : {})} />
+        <ChatList newChat={newChatRef} {...(activeChatId ? { activeId: activeChatId } : {})} />
         <nav className="sidebar-nav" aria-label="Account">
           <Link to="/agents" className="nav-link" aria-current={path === '/agents' ? 'page' : undefined}>
             Agents

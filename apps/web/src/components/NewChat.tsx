@@ -34,6 +34,7 @@ export function NewChat() {
         className="form"
         onSubmit={(e) => {
           e.preventDefault();
+          if (create.isPending) return;
           setError(null);
           create.mutate({
             ...(title.trim() ? { title: title.trim() } : {}),
@@ -66,7 +67,13 @@ export function NewChat() {
             {error}
           </p>
         )}
-        <button type="submit" className="btn btn-primary" disabled={create.isPending}>
+        {/* aria-disabled while busy: a disabled button would drop focus to <body> (and keep it there on an error). */}
+        <button
+          type="submit"
+          className="btn btn-primary"
+          aria-disabled={create.isPending || undefined}
+          aria-busy={create.isPending || undefined}
+        >
           {create.isPending ? 'Starting…' : 'Start chat'}
         </button>
       </form>

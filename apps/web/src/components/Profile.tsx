@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { describeError } from '../errors';
+import { useFocusAfterRender } from '../focus';
 import { useTRPC } from '../trpc';
 import { Gauge } from './Gauge';
 
@@ -21,6 +22,7 @@ function DisplayName({ current }: { current: string | null }) {
   );
   const submit = (e: FormEvent) => {
     e.preventDefault();
+    if (update.isPending) return;
     setStatus(null);
     update.mutate({ displayName: name.trim() ? name.trim() : null });
   };
@@ -36,7 +38,13 @@ function DisplayName({ current }: { current: string | null }) {
           onChange={(e) => setName(e.target.value)}
         />
       </label>
-      <button type="submit" className="btn btn-primary" disabled={update.isPending}>
+      {/* Busy buttons here are aria-disabled, not disabled: a disabled button drops focus to <body>. */}
+      <button
+        type="submit"
+        className="btn btn-primary"
+        aria-disabled={update.isPending || undefined}
+        aria-busy={update.isPending || undefined}
+      >
         Save
       </button>
       {status && (
@@ -55,10 +63,15 @@ function Email({ email, verified }: { email: string | null; verified: boolean })
   const [code, setCode] = useState('');
   const [pending, setPending] = useState<string | null>(null);
   const [status, setStatus] = useState<{ ok: boolean; text: string } | null>(null);
+  // The code field appears after Send code, and goes after Verify: focus follows to the next thing to fill in.
+  const focusAfterRender = useFocusAfterRender();
+  const emailRef = useRef<HTMLInputElement>(null);
+  const codeRef = useRef<HTMLInputElement>(null);
   const add = useMutation(
     trpc.auth.addEmail.mutationOptions({
       onSuccess: (r) => {
         setPending(r.email);
+        focusAfterRender(() => codeRef.current);
         setStatus({ ok: true, text: `We sent a 6-digit code to ${r.email}. It is valid for 15 minutes.` });
       },
       onError: (err) => setStatus({ ok: false, text: describeError(err) }),
@@ -72,6 +85,7 @@ function Email({ email, verified }: { email: string | null; verified: boolean })
         setCode('');
         setAddress('');
         setStatus({ ok: true, text: `${user.email ?? 'Your email'} is verified.` });
+        focusAfterRender(() => emailRef.current);
       },
       onError: (err) => setStatus({ ok: false, text: describeError(err) }),
     }),
@@ -93,6 +107,7 @@ function Email({ email, verified }: { email: string | null; verified: boolean })
         className="form-row"
         onSubmit={(e) => {
           e.preventDefault();
+          if (add.isPending) return;
           setStatus(null);
           add.mutate({ email: address.trim() });
         }}
@@ -100,6 +115,7 @@ function Email({ email, verified }: { email: string | null; verified: boolean })
         <label className="field grow">
           <span className="field-label">{email ? 'New email' : 'Email'}</span>
           <input
+            ref={emailRef}
             className="input"
             type="email"
             autoComplete="email"
@@ -108,7 +124,12 @@ function Email({ email, verified }: { email: string | null; verified: boolean })
             onChange={(e) => setAddress(e.target.value)}
           />
         </label>
-        <button type="submit" className="btn" disabled={add.isPending}>
+        <button
+          type="submit"
+          className="btn"
+          aria-disabled={add.isPending || undefined}
+          aria-busy={add.isPending || undefined}
+        >
           {add.isPending ? 'Sending…' : pending ? 'Send again' : 'Send code'}
         </button>
       </form>
@@ -117,6 +138,7 @@ function Email({ email, verified }: { email: string | null; verified: boolean })
           className="form-row"
           onSubmit={(e) => {
             e.preventDefault();
+            if (verify.isPending) return;
             setStatus(null);
             verify.mutate({ code: code.trim() });
           }}
@@ -124,6 +146,7 @@ function Email({ email, verified }: { email: string | null; verified: boolean })
           <label className="field grow">
             <span className="field-label">Code from the mail</span>
             <input
+              ref={codeRef}
               className="input input-code"
               inputMode="numeric"
               autoComplete="one-time-code"
@@ -134,7 +157,12 @@ function Email({ email, verified }: { email: string | null; verified: boolean })
               onChange={(e) => setCode(e.target.value.replace(/\D/g, ''))}
             />
           </label>
-          <button type="submit" className="btn btn-primary" disabled={verify.isPending}>
+          <button
+            type="submit"
+            className="btn btn-primary"
+            aria-disabled={verify.isPending || undefined}
+            aria-busy={verify.isPending || undefined}
+          >
             Verify
           </button>
         </form>

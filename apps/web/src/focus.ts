@@ -1,0 +1,26 @@
+import { useCallback, useEffect, useState } from 'react';
+
+/**
+ * Where focus goes when the item `removedId` leaves a list: the item after it, else the one before it, else
+ * nowhere in the list (null: the caller picks a control beside it, such as "New chat").
+ */
+export function nextAfterRemoval(ids: readonly string[], removedId: string): string | null {
+  const i = ids.indexOf(removedId);
+  if (i === -1) return ids[0] ?? null;
+  return ids[i + 1] ?? ids[i - 1] ?? null;
+}
+
+/**
+ * Moves focus once the next render is on screen: for an action whose own control goes away (a form that closes,
+ * a row that is deleted, a button that becomes another), so focus lands on `find()` rather than on <body>.
+ * Nothing happens when `find` finds nothing.
+ */
+export function useFocusAfterRender(): (find: () => HTMLElement | null | undefined) => void {
+  const [find, setFind] = useState<(() => HTMLElement | null | undefined) | null>(null);
+  useEffect(() => {
+    if (!find) return;
+    setFind(null);
+    find()?.focus();
+  }, [find]);
+  return useCallback((f) => setFind(() => f), []);
+}
