@@ -6,10 +6,12 @@ import { type AppRouter, appRouter, createInnerContext } from '@chatplatform/api
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { ServerConfig } from './env';
+import { createFrameworkErrors } from './plugins/framework-errors';
 import { createLabels, createMetrics, registerMetrics } from './plugins/metrics';
-import { registerRest } from './plugins/rest';
+import { REST_PREFIX, registerRest } from './plugins/rest';
 import { registerSecurity } from './plugins/security';
 import { registerTrpcBatchGuard } from './plugins/trpc-batch-guard';
+import { createTrpcErrors, type TrpcOnError } from './plugins/trpc-errors';
 import { trpcFastPlugin } from './plugins/trpc-fast';
 import { registerWeb } from './plugins/web';
 import { type Injected, openResources, type Resources } from './resources';
@@ -31,6 +33,15 @@ export const REDACT = [
 
 /** Builds the configured server. Never listens: main.ts does, tests use inject() or listen({ port: 0 }). */
 export async function buildApp(config: ServerConfig, injected: Injected = {}): Promise<FastifyInstance> {
+  const metrics = createMetrics();
+  const labels = createLabels(Object.keys(appRouter._def.procedures));
+  const onTrpcError: TrpcOnError = ({ error, path: procedure, req }) => {
+    metrics.errors.inc({ procedure: labels.procedure(procedure), code: error.code });
+    if (error.code === 'INTERNAL_SERVER_ERROR') req.log.error({ err: error, procedure }, 'procedure failed');
+  };
+  // What the server refuses itself on /trpc (bad URL, body over the limit) in tRPC's shape.
+  const trpcErrors = createTrpcErrors({ router: appRouter, onError: onTrpcError });
+
   const app = Fastify({
     logger: {
       level: config.logLevel,
@@ -45,9 +56,13 @@ export async function buildApp(config: ServerConfig, injected: Injected = {}): P
     bodyLimit: config.bodyLimit,
     forceCloseConnections: true,
     routerOptions: { maxParamLength: 5000 },
+    frameworkErrors: createFrameworkErrors({
+      trpc: { prefix: '/trpc', errors: trpcErrors },
+      rest: { prefix: REST_PREFIX },
+      bodyLimit: config.bodyLimit,
+    }),
   });
 
-  const metrics = createMetrics();
   const resources = await openResources(
     config,
     app.log,
@@ -65,7 +80,6 @@ export async function buildApp(config: ServerConfig, injected: Injected = {}): P
   });
 
   await registerSecurity(app, { corsOrigins: config.corsOrigins });
-  const labels = createLabels(Object.keys(appRouter._def.procedures));
   registerMetrics(app, metrics, resources.services.generation, { labels, token: config.metricsToken });
 
   const contextFor = (req: FastifyRequest, setHeader: (k: string, v: string) => void) =>
@@ -77,19 +91,19 @@ export async function buildApp(config: ServerConfig, injected: Injected = {}): P
     });
 
   registerTrpcBatchGuard(app, { router: appRouter, prefix: '/trpc' });
-  // The direct route for single queries and JSON mutations (plugins/trpc-fast.ts); TRPC_FAST_PATH=false
-  // serves every call through the official adapter alone.
-  await app.register(config.trpcFastPath ? trpcFastPlugin : fastifyTRPCPlugin, {
-    prefix: '/trpc',
-    trpcOptions: {
-      router: appRouter,
-      createContext: ({ req, res }) => contextFor(req, (k, v) => void res.header(k, v)),
-      onError({ error, path: procedure, req }) {
-        metrics.errors.inc({ procedure: labels.procedure(procedure), code: error.code });
-        if (error.code === 'INTERNAL_SERVER_ERROR')
-          req.log.error({ err: error, procedure }, 'procedure failed');
-      },
-    } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
+  await app.register(async (scope) => {
+    // fastify's own errors on /trpc (a body over the limit) in tRPC's shape, not fastify's.
+    scope.setErrorHandler(trpcErrors.errorHandler('/trpc', config.bodyLimit));
+    // The direct route for single queries and JSON mutations (plugins/trpc-fast.ts); TRPC_FAST_PATH=false
+    // serves every call through the official adapter alone.
+    await scope.register(config.trpcFastPath ? trpcFastPlugin : fastifyTRPCPlugin, {
+      prefix: '/trpc',
+      trpcOptions: {
+        router: appRouter,
+        createContext: ({ req, res }) => contextFor(req, (k, v) => void res.header(k, v)),
+        onError: onTrpcError,
+      } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
+    });
   });
 
   await registerRest(app, {

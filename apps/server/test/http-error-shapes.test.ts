@@ -1,0 +1,181 @@
+import type { AppRouter } from '@chatplatform/api';
+import { createTRPCClient, httpBatchLink, httpLink, TRPCClientError } from '@trpc/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestServer } from './harness';
+import { raw } from './http-raw';
+import { errorCounts, startPair } from './trpc-pair';
+
+/**
+ * What fastify itself refuses (a body over BODY_LIMIT 413, a path parameter over maxParamLength 414, a path
+ * that is not valid percent-encoding 400) comes back in the shape of the API it was sent to: tRPC's error
+ * envelope on /trpc (an array with one entry per call for a batch, so that httpBatchLink gives each call its
+ * error), the REST mirror's on /api. fastify answered all of these in its own JSON shape. The statuses stay.
+ */
+
+const BODY_LIMIT = 4096;
+
+let fast: TestServer;
+let official: TestServer;
+let token: string;
+let close: () => Promise<void>;
+
+beforeAll(async () => {
+  ({ fast, official, token, close } = await startPair({ BODY_LIMIT: String(BODY_LIMIT) }));
+});
+afterAll(async () => {
+  await close?.();
+});
+
+const each = describe.each([['direct route'], ['official adapter']] as const);
+const server = (name: string) => (name === 'direct route' ? fast : official);
+const big = JSON.stringify({ title: 'x'.repeat(BODY_LIMIT) });
+const json = { 'content-type': 'application/json' };
+
+/** tRPC's error envelope for one call, as the rest of /trpc writes it. */
+const trpcError = (code: string, httpStatus: number, reason: string) => ({
+  error: {
+    message: expect.any(String),
+    code: expect.any(Number),
+    data: { code, httpStatus, reason },
+  },
+});
+
+each('%s: fastify refusals on /trpc in tRPC error shape', (name) => {
+  it('413 for a body over the limit', async () => {
+    const s = server(name);
+    const r = await raw(s.url, 'POST', '/trpc/chat.create', { headers: json, body: big });
+    expect(r.status).toBe(413);
+    expect(r.headers['content-type']).toBe('application/json');
+    expect(r.json).toEqual(trpcError('PAYLOAD_TOO_LARGE', 413, 'BODY_TOO_LARGE'));
+    expect((r.json as { error: { message: string } }).error.message).toBe(
+      `The request body is larger than ${BODY_LIMIT} bytes.`,
+    );
+    expect((r.json as { error: { code: number } }).error.code).toBe(-32013);
+  });
+
+  it('413 for a batch: one error per call', async () => {
+    const s = server(name);
+    const r = await raw(s.url, 'POST', '/trpc/chat.create,chat.create?batch=1', {
+      headers: json,
+      body: JSON.stringify({ 0: { title: 'x'.repeat(BODY_LIMIT) } }),
+    });
+    expect(r.status).toBe(413);
+    const one = trpcError('PAYLOAD_TOO_LARGE', 413, 'BODY_TOO_LARGE');
+    expect(r.json).toEqual([one, one]);
+  });
+
+  it('414 for a procedure path over maxParamLength', async () => {
+    const s = server(name);
+    const r = await raw(s.url, 'GET', `/trpc/${'a'.repeat(6000)}`);
+    expect(r.status).toBe(414);
+    expect(r.json).toEqual(trpcError('BAD_REQUEST', 414, 'URI_TOO_LONG'));
+    const batch = await raw(s.url, 'GET', `/trpc/${'a'.repeat(3000)},${'b'.repeat(3000)}?batch=1`);
+    expect(batch.status).toBe(414);
+    expect(batch.json).toEqual([
+      trpcError('BAD_REQUEST', 414, 'URI_TOO_LONG'),
+      trpcError('BAD_REQUEST', 414, 'URI_TOO_LONG'),
+    ]);
+  });
+
+  it.each([
+    ['a malformed escape', '/trpc/user.profile%zz'],
+    ['a truncated escape', '/trpc/user.profile%2'],
+    ['a truncated UTF-8 sequence', '/trpc/%E0%A4%A'],
+  ])('400 for a path with %s', async (_case, path) => {
+    const s = server(name);
+    const r = await raw(s.url, 'GET', path);
+    expect(r.status).toBe(400);
+    expect(r.headers['content-type']).toBe('application/json');
+    expect(r.headers['x-request-id']).toBeDefined();
+    expect(r.json).toEqual(trpcError('BAD_REQUEST', 400, 'INVALID_URL'));
+    const batch = await raw(s.url, 'GET', `${path},user.limits?batch=1`);
+    expect(batch.status).toBe(400);
+    expect(batch.json).toEqual([
+      trpcError('BAD_REQUEST', 400, 'INVALID_URL'),
+      trpcError('BAD_REQUEST', 400, 'INVALID_URL'),
+    ]);
+  });
+
+  it('the real client reads them as tRPC errors, each call its own', async () => {
+    const s = server(name);
+    const headers = { authorization: `Bearer ${token}` };
+    const single = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${s.url}/trpc`, headers })] });
+    const batched = createTRPCClient<AppRouter>({
+      links: [httpBatchLink({ url: `${s.url}/trpc`, headers })],
+    });
+    const title = 'x'.repeat(BODY_LIMIT);
+    const errors = await Promise.all([
+      single.chat.create.mutate({ title }).catch((e: unknown) => e),
+      ...[0, 1].map(() => batched.chat.create.mutate({ title }).catch((e: unknown) => e)),
+    ]);
+    for (const e of errors) {
+      expect(e).toBeInstanceOf(TRPCClientError);
+      expect((e as TRPCClientError<AppRouter>).data).toMatchObject({
+        code: 'PAYLOAD_TOO_LARGE',
+        httpStatus: 413,
+        reason: 'BODY_TOO_LARGE',
+      });
+    }
+  });
+
+  it('counts them in trpc_errors_total, under a real procedure name only', async () => {
+    const s = server(name);
+    const before = await errorCounts(s);
+    await raw(s.url, 'POST', '/trpc/chat.create', { headers: json, body: big });
+    await raw(s.url, 'GET', `/trpc/${'a'.repeat(6000)}`);
+    const after = await errorCounts(s);
+    const delta = (k: string) => (after[k] ?? 0) - (before[k] ?? 0);
+    expect(delta('{procedure="chat.create",code="PAYLOAD_TOO_LARGE"}')).toBe(1);
+    expect(delta('{procedure="unknown",code="BAD_REQUEST"}')).toBe(1);
+    expect(Object.keys(after).every((k) => !k.includes('aaaa'))).toBe(true);
+  });
+});
+
+describe('fastify refusals on /api in the REST error shape', () => {
+  it('413 for a body over the limit (unchanged)', async () => {
+    const r = await raw(fast.url, 'POST', '/api/chat', { headers: json, body: big });
+    expect(r.status).toBe(413);
+    expect(r.json).toEqual({
+      code: 'PAYLOAD_TOO_LARGE',
+      message: `The request body is larger than ${BODY_LIMIT} bytes.`,
+      reason: 'BODY_TOO_LARGE',
+    });
+  });
+
+  it.each(['/api/user/profile%zz', '/api/chat/%E0%A4%A'])(
+    '400 for a path that is not valid percent-encoding: %s',
+    async (path) => {
+      const r = await raw(fast.url, 'GET', path);
+      expect(r.status).toBe(400);
+      expect(r.json).toEqual({
+        code: 'BAD_REQUEST',
+        message: 'The URL path is not valid percent-encoding.',
+        reason: 'INVALID_URL',
+      });
+    },
+  );
+});
+
+describe('no bad URL is a 500', () => {
+  it.each([
+    '/trpc/%',
+    '/trpc/%00',
+    '/trpc/%25zz',
+    '/trpc/%2C%2C?batch=1',
+    '/trpc/a%2Fb',
+    '/trpc/%ZZ,%ZZ,%ZZ?batch=1&input=%zz',
+    '/trpc/user.profile?input=%zz',
+    '/trpc/user.profile?batch=1&input=%7B%22',
+    '/api/%',
+    '/api/chat/%C0%AF',
+    '/api/chat?limit=%zz',
+    '/%zz',
+  ])('%s', async (path) => {
+    for (const s of [fast, official]) {
+      for (const method of ['GET', 'HEAD', 'POST', 'OPTIONS', 'TRACE', 'DELETE']) {
+        const r = await raw(s.url, method, path, method === 'POST' ? { headers: json, body: '{}' } : {});
+        expect(r.status, `${method} ${path}`).toBeLessThan(500);
+      }
+    }
+  });
+});
