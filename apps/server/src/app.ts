@@ -39,7 +39,7 @@ export async function buildApp(config: ServerConfig, injected: Injected = {}): P
     metrics.errors.inc({ procedure: labels.procedure(procedure), code: error.code });
     if (error.code === 'INTERNAL_SERVER_ERROR') req.log.error({ err: error, procedure }, 'procedure failed');
   };
-  // What the server refuses itself on /trpc (bad URL, body over the limit) in tRPC's shape.
+  // What the server refuses itself on /trpc (bad URL, body over the limit, batch shape) in tRPC's shape.
   const trpcErrors = createTrpcErrors({ router: appRouter, onError: onTrpcError });
 
   const app = Fastify({
@@ -90,7 +90,7 @@ export async function buildApp(config: ServerConfig, injected: Injected = {}): P
       setHeader,
     });
 
-  registerTrpcBatchGuard(app, { router: appRouter, prefix: '/trpc' });
+  registerTrpcBatchGuard(app, { router: appRouter, prefix: '/trpc', onError: onTrpcError });
   await app.register(async (scope) => {
     // fastify's own errors on /trpc (a body over the limit) in tRPC's shape, not fastify's.
     scope.setErrorHandler(trpcErrors.errorHandler('/trpc', config.bodyLimit));

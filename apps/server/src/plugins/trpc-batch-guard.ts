@@ -1,7 +1,6 @@
-import { type AnyTRPCRouter, TRPCError, transformTRPCResponse } from '@trpc/server';
-import { getHTTPStatusCode } from '@trpc/server/http';
-import { getErrorShape } from '@trpc/server/unstable-core-do-not-import';
+import { type AnyTRPCRouter, TRPCError } from '@trpc/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { createTrpcErrors, type TrpcOnError } from './trpc-errors';
 
 export const BATCH_SHAPE_MESSAGE = "A batch's input must be an object keyed by the call indices 0..n-1";
 
@@ -13,6 +12,8 @@ export const BATCH_SHAPE_MESSAGE = "A batch's input must be an object keyed by t
  * query parameter of a GET) must be absent, or an object whose keys are all among "0".."n-1" for the n paths
  * of the URL (a key may be missing: the client leaves out calls without input). Anything else is a 400
  * BAD_REQUEST in tRPC's error shape (the router's errorFormatter and transformer applied) and no procedure runs.
+ * A refusal goes to `onError` as tRPC's own errors do (the metrics count it under the procedure's name when the
+ * URL names exactly one procedure).
  *
  * A root hook, so that it covers the direct route (plugins/trpc-fast.ts) and the official adapter alike
  * (TRPC_FAST_PATH=false); register it before the tRPC plugin, whose routes inherit it. It reads the request
@@ -22,10 +23,10 @@ export const BATCH_SHAPE_MESSAGE = "A batch's input must be an object keyed by t
  */
 export function registerTrpcBatchGuard(
   app: FastifyInstance,
-  opts: { router: AnyTRPCRouter; prefix?: string },
+  opts: { router: AnyTRPCRouter; prefix?: string; onError?: TrpcOnError },
 ) {
   const route = `${opts.prefix ?? '/trpc'}/:path`;
-  const config = opts.router._def._config;
+  const errors = createTrpcErrors({ router: opts.router, onError: opts.onError });
 
   app.addHook('preHandler', async (req, reply) => {
     if (req.routeOptions.url !== route || req.method === 'HEAD') return;
@@ -66,30 +67,16 @@ export function registerTrpcBatchGuard(
     try {
       inputs = JSON.parse(text);
     } catch (cause) {
-      return refuse(req, reply, cause instanceof Error ? cause.message : 'Invalid input');
+      return refuse(req, reply, paths, cause instanceof Error ? cause.message : 'Invalid input');
     }
-    if (!isBatchShape(inputs, paths.length)) return refuse(req, reply, BATCH_SHAPE_MESSAGE);
+    if (!isBatchShape(inputs, paths.length)) return refuse(req, reply, paths, BATCH_SHAPE_MESSAGE);
   });
 
-  function refuse(req: FastifyRequest, reply: FastifyReply, message: string) {
-    const error = new TRPCError({ code: 'BAD_REQUEST', message });
-    const response = {
-      error: getErrorShape({
-        config,
-        ctx: undefined,
-        error,
-        input: undefined,
-        path: undefined,
-        type: 'unknown',
-      }),
-    };
+  /** One error object for the request (not one per call): no call's input can be told apart. */
+  function refuse(req: FastifyRequest, reply: FastifyReply, paths: string[], message: string) {
     req.log.info({ reason: message }, 'tRPC batch refused');
-    reply.header('content-type', 'application/json');
-    reply.header('vary', 'trpc-accept, accept');
-    // A Buffer, so that fastify keeps the content type as tRPC sets it (no "; charset=utf-8").
-    return reply
-      .code(getHTTPStatusCode(response))
-      .send(Buffer.from(JSON.stringify(transformTRPCResponse(config, response))));
+    const error = new TRPCError({ code: 'BAD_REQUEST', message });
+    return errors.request(req, reply, error, { batch: false, paths, count: 1 });
   }
 }
 

@@ -45,11 +45,11 @@ function codeFor(status: number): TRPCError['code'] {
 }
 
 /**
- * Error answers in tRPC's shape for what the server refuses before (or around) tRPC: fastify's own errors on
- * /trpc (a body over the limit, a bad URL). The body is what tRPC writes for an error (the router's
- * errorFormatter and transformer applied), an array with one entry per call for a batch, so that httpBatchLink
- * reads each call's error; the status is `status`, or what tRPC would derive from the entries. Each error goes
- * to `onError` (the metrics) as tRPC's own do.
+ * Error answers in tRPC's shape for what the server refuses before (or around) tRPC: the batch guard, fastify's
+ * own errors on /trpc (a body over the limit, a bad URL). The body is what tRPC writes for an error (the
+ * router's errorFormatter and transformer applied), an array with one entry per call for a batch, so that
+ * httpBatchLink reads each call's error; the status is `status`, or what tRPC would derive from the entries.
+ * Each error goes to `onError` (the metrics) as tRPC's own do.
  */
 export function createTrpcErrors(opts: { router: AnyTRPCRouter; onError?: TrpcOnError | undefined }) {
   const config = opts.router._def._config;
