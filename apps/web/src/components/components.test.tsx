@@ -4,7 +4,7 @@ import type { Connector } from 'wagmi';
 import { Composer } from './Composer';
 import { ConfirmDialog } from './ConfirmDialog';
 import { Gauge } from './Gauge';
-import { Markdown } from './Markdown';
+import { Markdown, safeHref } from './Markdown';
 import { pickWallets } from './SignIn';
 
 afterEach(cleanup);
@@ -117,6 +117,82 @@ describe('Markdown', () => {
   it('shows raw HTML as text, never as markup', () => {
     const { container } = render(<Markdown text={'<img src=x onerror="alert(1)"> hi'} />);
     expect(container.querySelector('img')).toBeNull();
+  });
+
+  it('shows an external image as a link to it named by its alt text, never as an image', () => {
+    const { container } = render(<Markdown text={'See ![a red cat](https://example.com/cat.png "Cat")'} />);
+    expect(container.querySelector('img')).toBeNull();
+    const link = screen.getByRole('link', { name: 'a red cat' });
+    expect(link.getAttribute('href')).toBe('https://example.com/cat.png');
+    expect(link.getAttribute('target')).toBe('_blank');
+    expect(link.getAttribute('rel')).toBe('noopener noreferrer');
+  });
+
+  it('shows an image that is not http(s) as its alt text only', () => {
+    const { container } = render(
+      <Markdown text={'![inline dot](data:image/png;base64,iVBORw0KGgo=) ![local](/logo.png)'} />,
+    );
+    expect(container.querySelector('img')).toBeNull();
+    expect(container.querySelector('a')).toBeNull();
+    expect(container.textContent).toContain('inline dot');
+    expect(container.textContent).toContain('local');
+  });
+
+  it('makes only http(s) and mailto links clickable: web links open in a new tab without an opener', () => {
+    const { container } = render(
+      <Markdown
+        text={
+          '[web](https://example.com/a) [mail](mailto:ada@example.com) [bad](javascript:alert(1)) [page](/profile)'
+        }
+      />,
+    );
+    expect([...container.querySelectorAll('a')].map((a) => a.textContent)).toEqual(['web', 'mail']);
+    const web = screen.getByRole('link', { name: 'web' });
+    expect(web.getAttribute('target')).toBe('_blank');
+    expect(web.getAttribute('rel')).toBe('noopener noreferrer');
+    const mail = screen.getByRole('link', { name: 'mail' });
+    expect(mail.getAttribute('href')).toBe('mailto:ada@example.com');
+    expect(mail.getAttribute('target')).toBeNull();
+    expect(container.textContent).toContain('bad');
+    expect(container.textContent).toContain('page');
+  });
+});
+
+describe('safeHref', () => {
+  it('keeps absolute http, https and mailto addresses, normalised', () => {
+    expect(safeHref('https://example.com/a?b=1#c')).toBe('https://example.com/a?b=1#c');
+    expect(safeHref('HTTP://Example.com')).toBe('http://example.com/');
+    expect(safeHref('mailto:ada@example.com')).toBe('mailto:ada@example.com');
+  });
+
+  it('refuses script, data and other schemes however they are spelled', () => {
+    for (const url of [
+      'javascript:alert(1)',
+      'JavaScript:alert(1)',
+      ' javascript:alert(1)',
+      'java\tscript:alert(1)',
+      'data:text/html,<script>alert(1)</script>',
+      'vbscript:msgbox(1)',
+      'file:///etc/passwd',
+      'ftp://example.com/x',
+    ]) {
+      expect(safeHref(url), url).toBeNull();
+    }
+  });
+
+  it('refuses relative, protocol-relative, empty and malformed addresses', () => {
+    for (const url of [
+      '/profile',
+      '#top',
+      '//evil.example/x',
+      'example.com',
+      '',
+      null,
+      undefined,
+      'http://',
+    ]) {
+      expect(safeHref(url), String(url)).toBeNull();
+    }
   });
 });
 
