@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { type AppRouter, appRouter, createInnerContext } from '@chatplatform/api';
+import { type AppRouter, appRouter, createInnerContext, createOpenApiDocument } from '@chatplatform/api';
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { ServerConfig } from './env';
 import { createFrameworkErrors } from './plugins/framework-errors';
+import { createHttpMethods } from './plugins/http-methods';
 import { createLabels, createMetrics, registerMetrics } from './plugins/metrics';
 import { REST_PREFIX, registerRest } from './plugins/rest';
 import { registerSecurity } from './plugins/security';
@@ -39,8 +40,9 @@ export async function buildApp(config: ServerConfig, injected: Injected = {}): P
     metrics.errors.inc({ procedure: labels.procedure(procedure), code: error.code });
     if (error.code === 'INTERNAL_SERVER_ERROR') req.log.error({ err: error, procedure }, 'procedure failed');
   };
-  // What the server refuses itself on /trpc (bad URL, body over the limit, batch shape) in tRPC's shape.
+  // What the server refuses itself on /trpc (bad URL, body over the limit, batch shape, method) in tRPC's shape.
   const trpcErrors = createTrpcErrors({ router: appRouter, onError: onTrpcError });
+  const document = createOpenApiDocument({ baseUrl: REST_PREFIX, router: appRouter });
 
   const app = Fastify({
     logger: {
@@ -79,7 +81,11 @@ export async function buildApp(config: ServerConfig, injected: Injected = {}): P
     reply.header('x-request-id', req.id);
   });
 
-  await registerSecurity(app, { corsOrigins: config.corsOrigins });
+  const methods = createHttpMethods(app, {
+    trpc: { prefix: '/trpc', router: appRouter, errors: trpcErrors },
+    rest: { prefix: REST_PREFIX, document },
+  });
+  await registerSecurity(app, { corsOrigins: config.corsOrigins, methods });
   registerMetrics(app, metrics, resources.services.generation, { labels, token: config.metricsToken });
 
   const contextFor = (req: FastifyRequest, setHeader: (k: string, v: string) => void) =>
@@ -107,6 +113,7 @@ export async function buildApp(config: ServerConfig, injected: Injected = {}): P
   });
 
   await registerRest(app, {
+    document,
     createContext: contextFor,
     onError({ error, path: procedure, req }) {
       metrics.errors.inc({ procedure: labels.procedure(procedure), code: error.code });

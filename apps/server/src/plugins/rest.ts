@@ -9,6 +9,8 @@ export const REST_PREFIX = '/api';
 export interface RestOptions {
   /** The router to mirror; appRouter unless a test brings its own. */
   router?: AnyRouter;
+  /** The router's OpenAPI document, when the caller has built it already (with REST_PREFIX as base URL). */
+  document?: OpenAPIObject;
   createContext(
     req: FastifyRequest,
     setHeader: (name: string, value: string) => void,
@@ -34,7 +36,7 @@ export interface RestOptions {
  */
 export async function registerRest(app: FastifyInstance, opts: RestOptions): Promise<void> {
   const router = opts.router ?? appRouter;
-  const document = createOpenApiDocument({ baseUrl: REST_PREFIX, router });
+  const document = opts.document ?? createOpenApiDocument({ baseUrl: REST_PREFIX, router });
   const queryOps = queryOperations(document);
 
   await app.register(async (scope) => {
@@ -125,7 +127,7 @@ function openapiPath(procedure: AnyProcedure): string {
 }
 
 /** Negative when path a must be tried before b: a static segment wins over a `{param}` in the same place. */
-function compareSpecificity(a: string, b: string): number {
+export function compareSpecificity(a: string, b: string): number {
   const sa = a.split('/').filter(Boolean);
   const sb = b.split('/').filter(Boolean);
   for (let i = 0; i < Math.min(sa.length, sb.length); i++) {

@@ -1,6 +1,7 @@
 import cors from '@fastify/cors';
 import type { FastifyInstance } from 'fastify';
 import helmet from 'helmet';
+import type { HttpMethods } from './http-methods';
 
 const JSON_TYPE = /^application\/json\s*(;|$)/i;
 
@@ -9,7 +10,14 @@ const JSON_TYPE = /^application\/json\s*(;|$)/i;
  * form-urlencoded, multipart or text/plain bodies, and tRPC's adapter would run a no-input mutation from
  * one, so every non-GET request to the API must carry application/json.
  */
-export async function registerSecurity(app: FastifyInstance, opts: { corsOrigins: string[] }) {
+export async function registerSecurity(
+  app: FastifyInstance,
+  opts: {
+    corsOrigins: string[];
+    /** plugins/http-methods.ts: its hook runs after CORS (so a 405 carries CORS headers), before the CSRF guard. */
+    methods?: HttpMethods;
+  },
+) {
   // helmet's middleware, built once and run on the raw request and response. @fastify/helmet 13 built it anew on
   // every request (its CSP directives parsed each time, in two onRequest hooks): about 11 µs of CPU a request.
   const securityHeaders = helmet({
@@ -34,6 +42,7 @@ export async function registerSecurity(app: FastifyInstance, opts: { corsOrigins
     exposedHeaders: ['retry-after', 'x-request-id'],
     maxAge: 600,
   });
+  if (opts.methods) app.addHook('onRequest', opts.methods.methods);
   app.addHook('onRequest', async (req, reply) => {
     if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return;
     if (!req.url.startsWith('/trpc') && !req.url.startsWith('/api')) return;

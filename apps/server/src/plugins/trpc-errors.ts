@@ -45,11 +45,11 @@ function codeFor(status: number): TRPCError['code'] {
 }
 
 /**
- * Error answers in tRPC's shape for what the server refuses before (or around) tRPC: the batch guard, fastify's
- * own errors on /trpc (a body over the limit, a bad URL). The body is what tRPC writes for an error (the
- * router's errorFormatter and transformer applied), an array with one entry per call for a batch, so that
- * httpBatchLink reads each call's error; the status is `status`, or what tRPC would derive from the entries.
- * Each error goes to `onError` (the metrics) as tRPC's own do.
+ * Error answers in tRPC's shape for what the server refuses before (or around) tRPC: the batch guard, methods a
+ * procedure does not serve, fastify's own errors on /trpc (a body over the limit, a bad URL). The body is what
+ * tRPC writes for an error (the router's errorFormatter and transformer applied), an array with one entry per
+ * call for a batch, so that httpBatchLink reads each call's error; the status is `status`, or what tRPC would
+ * derive from the entries. Each error goes to `onError` (the metrics) as tRPC's own do.
  */
 export function createTrpcErrors(opts: { router: AnyTRPCRouter; onError?: TrpcOnError | undefined }) {
   const config = opts.router._def._config;
@@ -87,6 +87,20 @@ export function createTrpcErrors(opts: { router: AnyTRPCRouter; onError?: TrpcOn
     return write(reply, body, status ?? getHTTPStatusCode(one));
   }
 
+  /** One error per call, each with its path, as tRPC answers the calls it refuses one by one. */
+  function calls(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    batch: boolean,
+    errors: Array<{ error: TRPCError; path: string }>,
+  ) {
+    const entries = errors.map(({ error, path }) => {
+      report(req, error, path);
+      return entry(error, path, undefined);
+    });
+    return write(reply, batch ? entries : entries[0], getHTTPStatusCode(entries));
+  }
+
   /**
    * An error handler for the /trpc routes: fastify's own errors (a body over the limit, a Content-Length that
    * does not match) in tRPC's shape; anything else is a 500 (onError logs it).
@@ -99,7 +113,7 @@ export function createTrpcErrors(opts: { router: AnyTRPCRouter; onError?: TrpcOn
     };
   }
 
-  return { request, errorHandler };
+  return { request, calls, errorHandler };
 }
 
 export type TrpcErrors = ReturnType<typeof createTrpcErrors>;

@@ -1,0 +1,174 @@
+import type { OpenAPIObject } from '@chatplatform/api';
+import { type AnyTRPCProcedure, type AnyTRPCRouter, TRPCError } from '@trpc/server';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { compareSpecificity } from './rest';
+import { type TrpcErrors, type TrpcTarget, trpcTarget } from './trpc-errors';
+
+/** The order methods are listed in an Allow header. */
+const METHOD_ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+/** What a tRPC procedure serves, by type. */
+const TRPC_METHODS: Record<string, readonly string[]> = {
+  query: ['GET', 'HEAD'],
+  subscription: ['GET', 'HEAD'],
+  mutation: ['POST'],
+};
+
+export interface HttpMethodsOptions {
+  trpc: { prefix: string; router: AnyTRPCRouter; errors: TrpcErrors };
+  rest: { prefix: string; document: OpenAPIObject };
+}
+
+/**
+ * 405 as RFC 9110 has it, for the API and everything else the server routes:
+ *
+ * - on /trpc, a method tRPC does not read (PUT, PATCH, DELETE, TRACE, ...) is refused per call in tRPC's
+ *   shape, 405 METHOD_NOT_SUPPORTED (404 for a path that names no procedure), instead of reaching the CSRF
+ *   guard (415) or tRPC's fetch Request (which throws on TRACE). Every 405 carries an Allow header, tRPC's own
+ *   included (a GET to a mutation, a POST to a query).
+ *
+ * Allow lists what the path serves: for a tRPC path its procedures' methods (query and subscription GET, HEAD;
+ * mutation POST), for a REST path the operations of the OpenAPI document, for other routes their methods;
+ * OPTIONS always. Returns the onRequest hook for registerSecurity to place after CORS.
+ */
+export function createHttpMethods(app: FastifyInstance, opts: HttpMethodsOptions) {
+  const { prefix: trpcPrefix, router, errors } = opts.trpc;
+  const procedures = router._def.procedures as Record<string, AnyTRPCProcedure | undefined>;
+  const trpcRoute = `${trpcPrefix}/:path`;
+  const restRoute = `${opts.rest.prefix}/*`;
+  const restBase = `${opts.rest.prefix}/`;
+  const restOps = restOperations(opts.rest.document);
+
+  // The methods of every other route, by exact URL and by wildcard prefix (OPTIONS routes aside: CORS's
+  // `OPTIONS *` would otherwise make every path exist).
+  const exact = new Map<string, Set<string>>();
+  const wildcards: Array<{ prefix: string; methods: Set<string> }> = [];
+  app.addHook('onRoute', (route) => {
+    const methods = (Array.isArray(route.method) ? route.method : [route.method]).filter(
+      (m) => m !== 'OPTIONS',
+    );
+    if (methods.length === 0 || route.url === trpcRoute || route.url === restRoute) return;
+    if (route.url.endsWith('*') && !route.url.slice(0, -1).includes(':')) {
+      const prefix = route.url.slice(0, -1);
+      let entry = wildcards.find((w) => w.prefix === prefix);
+      if (!entry) {
+        entry = { prefix, methods: new Set() };
+        wildcards.push(entry);
+        wildcards.sort((a, b) => b.prefix.length - a.prefix.length);
+      }
+      for (const m of methods) entry.methods.add(m);
+    } else if (!route.url.includes(':') && !route.url.includes('*')) {
+      const set = exact.get(route.url) ?? new Set<string>();
+      for (const m of methods) set.add(m);
+      exact.set(route.url, set);
+    }
+  });
+
+  const procedureType = (path: string) =>
+    Object.hasOwn(procedures, path) ? procedures[path]?._def.type : undefined;
+
+  /** The methods a tRPC URL serves: those of the procedures it names; undefined when it names none. */
+  const trpcMethods = (target: TrpcTarget): string[] | undefined => {
+    const types = (target.paths ?? []).map(procedureType).filter((t) => t !== undefined);
+    return types.length === 0 ? undefined : types.flatMap((t) => TRPC_METHODS[t] ?? []);
+  };
+
+  /** The Allow header for a URL; undefined when nothing is there (GET would answer 404). */
+  const allowFor = (url: string): string | undefined => {
+    const pathname = url.split('?', 1)[0] ?? '';
+    let methods: Iterable<string> | undefined;
+    if (pathname === '*') methods = METHOD_ORDER;
+    else if (exact.has(pathname)) methods = exact.get(pathname);
+    else {
+      const target = trpcTarget(url, trpcPrefix);
+      if (target) methods = trpcMethods(target);
+      else if (pathname.startsWith(restBase)) {
+        // A route of its own below the prefix (the docs' files), else an operation of the document.
+        const own = wildcards.find((w) => w.prefix.startsWith(restBase) && pathname.startsWith(w.prefix));
+        methods = own ? own.methods : restMethods(restOps, pathname.slice(opts.rest.prefix.length));
+      } else methods = wildcards.find((w) => pathname.startsWith(w.prefix))?.methods;
+    }
+    return methods && allowHeader(methods);
+  };
+
+  app.addHook('onSend', async (req, reply, payload) => {
+    const status = isResponse(payload) ? payload.status : reply.statusCode;
+    if (status === 405 && !reply.hasHeader('allow')) {
+      const allow = allowFor(req.url);
+      if (allow) reply.header('allow', allow);
+    }
+    return payload;
+  });
+
+  /** After CORS, before the CSRF guard: methods tRPC does not read. */
+  async function methods(req: FastifyRequest, reply: FastifyReply) {
+    const method = req.method;
+    if (method === 'GET' || method === 'POST' || method === 'HEAD' || method === 'OPTIONS') return;
+    // tRPC reads GET and POST only: any other method is refused in tRPC's shape, before the CSRF guard (415).
+    const target = trpcTarget(req.url, trpcPrefix);
+    if (target) return refuseTrpc(req, reply, target);
+  }
+
+  /** tRPC's per-call answer to a method it does not read: 405, or 404 for a path that is no procedure. */
+  function refuseTrpc(req: FastifyRequest, reply: FastifyReply, target: TrpcTarget) {
+    if (!target.paths) {
+      const error = new TRPCError({ code: 'BAD_REQUEST', message: 'Invalid URL-encoding in path' });
+      return errors.request(req, reply, error, target);
+    }
+    const refusals = target.paths.map((path) => {
+      const type = procedureType(path);
+      const error = type
+        ? new TRPCError({
+            code: 'METHOD_NOT_SUPPORTED',
+            message: `Unsupported ${req.method}-request to ${type} procedure at path "${path}"`,
+          })
+        : new TRPCError({ code: 'NOT_FOUND', message: `No procedure found on path "${path}"` });
+      return { error, path };
+    });
+    return errors.calls(req, reply, target.batch, refusals);
+  }
+
+  return { methods };
+}
+
+export type HttpMethods = ReturnType<typeof createHttpMethods>;
+
+function allowHeader(methods: Iterable<string>): string {
+  const set = new Set(methods);
+  if (set.has('GET')) set.add('HEAD');
+  set.add('OPTIONS');
+  return METHOD_ORDER.filter((m) => set.has(m)).join(', ');
+}
+
+/** A web Response (the official tRPC adapter sends one; fastify applies its status and headers after onSend). */
+function isResponse(payload: unknown): payload is Response {
+  return payload instanceof Response;
+}
+
+interface RestOperation {
+  pattern: RegExp;
+  methods: string[];
+}
+
+/**
+ * Each path of the OpenAPI document as a pattern over the path below the prefix, with its methods; paths with
+ * static segments first, as the REST mirror matches them (/chat/recent is not /chat/{id}).
+ */
+function restOperations(doc: OpenAPIObject): RestOperation[] {
+  const paths = Object.entries(doc.paths ?? {}).sort(([a], [b]) => compareSpecificity(a, b));
+  return paths.map(([path, item]) => {
+    const source = path
+      .replace(/\/+$/, '')
+      .split('/')
+      .map((s) => (s.startsWith('{') ? '[^/]+' : s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+      .join('/');
+    const methods = ['get', 'post', 'put', 'patch', 'delete']
+      .filter((m) => (item as Record<string, unknown>)[m] !== undefined)
+      .map((m) => m.toUpperCase());
+    return { pattern: new RegExp(`^${source}/?$`, 'i'), methods };
+  });
+}
+
+/** The methods the document gives `path` (below the prefix); undefined when it has no such path. */
+function restMethods(ops: RestOperation[], path: string): string[] | undefined {
+  return ops.find((o) => o.pattern.test(path))?.methods;
+}
