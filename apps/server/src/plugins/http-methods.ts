@@ -19,8 +19,10 @@ export interface HttpMethodsOptions {
 }
 
 /**
- * 405 as RFC 9110 has it, for the API and everything else the server routes:
+ * OPTIONS and 405 as RFC 9110 has them, for the API and everything else the server routes:
  *
+ * - OPTIONS without an Origin header is not a CORS preflight (@fastify/cors would refuse it with 400): it is
+ *   answered 204 with an Allow header listing the path's methods, or 404 where GET would say 404.
  * - on /trpc, a method tRPC does not read (PUT, PATCH, DELETE, TRACE, ...) is refused per call in tRPC's
  *   shape, 405 METHOD_NOT_SUPPORTED (404 for a path that names no procedure), instead of reaching the CSRF
  *   guard (415) or tRPC's fetch Request (which throws on TRACE). Every 405 carries an Allow header, tRPC's own
@@ -28,7 +30,7 @@ export interface HttpMethodsOptions {
  *
  * Allow lists what the path serves: for a tRPC path its procedures' methods (query and subscription GET, HEAD;
  * mutation POST), for a REST path the operations of the OpenAPI document, for other routes their methods;
- * OPTIONS always. Returns the onRequest hook for registerSecurity to place after CORS.
+ * OPTIONS always. Returns the two onRequest hooks for registerSecurity to place around CORS.
  */
 export function createHttpMethods(app: FastifyInstance, opts: HttpMethodsOptions) {
   const { prefix: trpcPrefix, router, errors } = opts.trpc;
@@ -99,10 +101,27 @@ export function createHttpMethods(app: FastifyInstance, opts: HttpMethodsOptions
     return payload;
   });
 
+  /** Before CORS: OPTIONS that is not a preflight (no Origin header). */
+  async function plainOptions(req: FastifyRequest, reply: FastifyReply) {
+    if (req.method !== 'OPTIONS' || req.headers.origin !== undefined) return;
+    const target = trpcTarget(req.url, trpcPrefix);
+    if (target) {
+      const methods = target.paths && trpcMethods(target);
+      if (!methods) return refuseTrpc(req, reply, target);
+      return reply.code(204).header('allow', allowHeader(methods)).send();
+    }
+    const allow = allowFor(req.url);
+    if (allow) return reply.code(204).header('allow', allow).send();
+    if (req.url.startsWith(restBase))
+      return reply.code(404).send({ code: 'NOT_FOUND', message: 'Not found', reason: 'NOT_FOUND' });
+    return reply.callNotFound();
+  }
+
   /** After CORS, before the CSRF guard: methods tRPC does not read. */
   async function methods(req: FastifyRequest, reply: FastifyReply) {
     const method = req.method;
-    if (method === 'GET' || method === 'POST' || method === 'HEAD' || method === 'OPTIONS') return;
+    if (method === 'GET' || method === 'POST' || method === 'HEAD') return;
+    if (method === 'OPTIONS') return; // a CORS preflight, answered by @fastify/cors
     // tRPC reads GET and POST only: any other method is refused in tRPC's shape, before the CSRF guard (415).
     const target = trpcTarget(req.url, trpcPrefix);
     if (target) return refuseTrpc(req, reply, target);
@@ -127,7 +146,7 @@ export function createHttpMethods(app: FastifyInstance, opts: HttpMethodsOptions
     return errors.calls(req, reply, target.batch, refusals);
   }
 
-  return { methods };
+  return { plainOptions, methods };
 }
 
 export type HttpMethods = ReturnType<typeof createHttpMethods>;

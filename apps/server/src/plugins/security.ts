@@ -14,7 +14,10 @@ export async function registerSecurity(
   app: FastifyInstance,
   opts: {
     corsOrigins: string[];
-    /** plugins/http-methods.ts: its hook runs after CORS (so a 405 carries CORS headers), before the CSRF guard. */
+    /**
+     * plugins/http-methods.ts: its OPTIONS hook runs before CORS (which would refuse an OPTIONS without Origin
+     * with 400), its methods hook after CORS (so a 405 carries CORS headers) and before the CSRF guard.
+     */
     methods?: HttpMethods;
   },
 ) {
@@ -35,6 +38,7 @@ export async function registerSecurity(
   });
   // Its next() takes no error since helmet 8.1: a bad configuration throws above, when it is built.
   app.addHook('onRequest', (req, reply, done) => securityHeaders(req.raw, reply.raw, () => done()));
+  if (opts.methods) app.addHook('onRequest', opts.methods.plainOptions);
   await app.register(cors, {
     origin: opts.corsOrigins,
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
