@@ -6,7 +6,7 @@ import { type TrpcErrors, type TrpcTarget, trpcTarget } from './trpc-errors';
 
 /** The order methods are listed in an Allow header. */
 const METHOD_ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
-/** What a tRPC procedure serves, by type. */
+/** What a tRPC procedure serves, by type (HEAD answers as GET does). */
 const TRPC_METHODS: Record<string, readonly string[]> = {
   query: ['GET', 'HEAD'],
   subscription: ['GET', 'HEAD'],
@@ -19,8 +19,11 @@ export interface HttpMethodsOptions {
 }
 
 /**
- * OPTIONS and 405 as RFC 9110 has them, for the API and everything else the server routes:
+ * HEAD, OPTIONS and 405 as RFC 9110 has them, for the API and everything else the server routes:
  *
+ * - HEAD on /trpc and /api answers what GET would (status and headers, no body): neither tRPC (11.22.1) nor
+ *   trpc-to-openapi serves HEAD (both answer 204 to any path), so the request is handed to them as a GET and
+ *   the body dropped on the way out; a stream (an SSE subscription) is cancelled instead of being drained.
  * - OPTIONS without an Origin header is not a CORS preflight (@fastify/cors would refuse it with 400): it is
  *   answered 204 with an Allow header listing the path's methods, or 404 where GET would say 404.
  * - on /trpc, a method tRPC does not read (PUT, PATCH, DELETE, TRACE, ...) is refused per call in tRPC's
@@ -92,13 +95,26 @@ export function createHttpMethods(app: FastifyInstance, opts: HttpMethodsOptions
     return methods && allowHeader(methods);
   };
 
+  // HEAD requests handed to tRPC or the REST mirror as GET (the response still knows it answers a HEAD: Node
+  // sends no body for it, whatever is written).
+  const headAsGet = new WeakSet<FastifyRequest>();
+
   app.addHook('onSend', async (req, reply, payload) => {
-    const status = isResponse(payload) ? payload.status : reply.statusCode;
+    let out = payload;
+    if (headAsGet.has(req)) {
+      req.raw.method = 'HEAD';
+      out = withoutBody(reply, payload);
+    }
+    const status = isResponse(out) ? out.status : reply.statusCode;
     if (status === 405 && !reply.hasHeader('allow')) {
       const allow = allowFor(req.url);
       if (allow) reply.header('allow', allow);
     }
-    return payload;
+    return out;
+  });
+  // In case the response ended without onSend (the client went away): the metrics count it as a HEAD.
+  app.addHook('onResponse', async (req) => {
+    if (headAsGet.has(req)) req.raw.method = 'HEAD';
   });
 
   /** Before CORS: OPTIONS that is not a preflight (no Origin header). */
@@ -117,10 +133,18 @@ export function createHttpMethods(app: FastifyInstance, opts: HttpMethodsOptions
     return reply.callNotFound();
   }
 
-  /** After CORS, before the CSRF guard: methods tRPC does not read. */
+  /** After CORS, before the CSRF guard: HEAD as GET on the API; methods tRPC does not read. */
   async function methods(req: FastifyRequest, reply: FastifyReply) {
     const method = req.method;
-    if (method === 'GET' || method === 'POST' || method === 'HEAD') return;
+    if (method === 'GET' || method === 'POST') return;
+    if (method === 'HEAD') {
+      const route = req.routeOptions.url;
+      if (route === trpcRoute || route === restRoute) {
+        headAsGet.add(req);
+        req.raw.method = 'GET';
+      }
+      return;
+    }
     if (method === 'OPTIONS') return; // a CORS preflight, answered by @fastify/cors
     // tRPC reads GET and POST only: any other method is refused in tRPC's shape, before the CSRF guard (415).
     const target = trpcTarget(req.url, trpcPrefix);
@@ -161,6 +185,32 @@ function allowHeader(methods: Iterable<string>): string {
 /** A web Response (the official tRPC adapter sends one; fastify applies its status and headers after onSend). */
 function isResponse(payload: unknown): payload is Response {
   return payload instanceof Response;
+}
+
+/**
+ * A HEAD answer from the payload GET would have sent: a web Response (the official tRPC adapter) gives its
+ * status and headers; a stream is cancelled (an SSE subscription would otherwise run until the client left);
+ * a string or Buffer is left to fastify, which sets its Content-Length (Node sends no body for a HEAD).
+ */
+function withoutBody(reply: FastifyReply, payload: unknown): unknown {
+  if (isResponse(payload)) {
+    reply.code(payload.status);
+    for (const [name, value] of payload.headers) reply.header(name, value);
+    payload.body?.cancel().catch(() => {});
+    return null;
+  }
+  if (payload !== null && typeof payload === 'object') {
+    const p = payload as { destroy?: () => void; cancel?: () => Promise<void>; getReader?: unknown };
+    if (typeof p.getReader === 'function' && typeof p.cancel === 'function') {
+      p.cancel().catch(() => {});
+      return null;
+    }
+    if (typeof p.destroy === 'function' && !Buffer.isBuffer(payload)) {
+      p.destroy();
+      return null;
+    }
+  }
+  return payload;
 }
 
 interface RestOperation {

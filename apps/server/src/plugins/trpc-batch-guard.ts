@@ -19,7 +19,8 @@ export const BATCH_SHAPE_MESSAGE = "A batch's input must be an object keyed by t
  * (TRPC_FAST_PATH=false); register it before the tRPC plugin, whose routes inherit it. It reads the request
  * as tRPC's JSON content handler does: the query through a WHATWG URL, the path decoded once more and split
  * at commas, the body as the string the tRPC plugin's parser left. What tRPC refuses by itself (a path it
- * cannot decode, other content types, HEAD) is left to it.
+ * cannot decode, other content types) is left to it; a HEAD arrives here as the GET it answers as
+ * (plugins/http-methods.ts).
  */
 export function registerTrpcBatchGuard(
   app: FastifyInstance,
