@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserUnavailable, launchChromium, screenshot } from './browser';
-import { signedIn } from './harness';
+import { focused, signedIn } from './harness';
 import { type E2EServer, startE2EServer } from './server';
 
 const skipReason = browserUnavailable();
@@ -12,7 +12,8 @@ describe.skipIf(!!skipReason)('replies rendered from Markdown in Chromium agains
 
   beforeAll(async () => {
     [server, browser] = await Promise.all([
-      startE2EServer({ LIMIT_AI_MESSAGES: '100', AI_DEMO_WORD_DELAY_MS: '20' }),
+      // A reply of about 60 words takes some 9 s: time enough to stop it midway on a busy machine.
+      startE2EServer({ LIMIT_AI_MESSAGES: '100', AI_DEMO_WORD_DELAY_MS: '150' }),
       launchChromium(),
     ]);
   });
@@ -57,6 +58,67 @@ describe.skipIf(!!skipReason)('replies rendered from Markdown in Chromium agains
 
     // Nothing was refused by the CSP, nothing was fetched from another origin.
     expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('shows Stopping… (busy, not pressable) until the reply ends, and Stop again with the reason when it fails', async () => {
+    const { context, page, problems, call } = await signedIn(browser, server, 'stop-pending');
+    const chat = await call('chat.create', { title: 'Long story' });
+    await page.goto(`${server.url}/chats/${chat.id}`);
+    const composer = page.getByLabel('Message', { exact: true });
+    const isStop = (url: URL) => url.pathname.startsWith('/trpc/') && url.pathname.includes('message.stop');
+    const stops: string[] = [];
+    page.on('request', (r) => {
+      if (isStop(new URL(r.url()))) stops.push(r.url());
+    });
+
+    // The stop fails (the server cannot be reached): the reason is said and Stop can be pressed again.
+    await composer.fill('Tell me a long story');
+    await composer.press('Enter');
+    await page.locator('.msg-ai .live .markdown').waitFor();
+    await page.route(isStop, (route) => route.abort('failed'));
+    const stop = page.getByRole('button', { name: 'Stop', exact: true });
+    await stop.click();
+    await expect
+      .poll(() => page.locator('.chat-footer').getByRole('alert').textContent())
+      .toContain('Cannot reach the server');
+    await stop.waitFor();
+    expect(await stop.getAttribute('aria-busy')).toBeNull();
+    expect(await stop.isDisabled()).toBe(false);
+    await page.unroute(isStop);
+
+    // The stop on its way (held here until looked at): Stopping…, busy, disabled, a second press sends nothing.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.route(isStop, async (route) => {
+      await held;
+      await route.continue();
+    });
+    const before = stops.length;
+    await stop.click();
+    const stopping = page.getByRole('button', { name: 'Stopping…' });
+    await stopping.waitFor();
+    expect(await stopping.getAttribute('aria-busy')).toBe('true');
+    expect(await stopping.isDisabled()).toBe(true);
+    await screenshot(page, '21-stopping');
+    await stopping.click({ force: true });
+    expect(stops.length).toBe(before + 1);
+    expect(await page.locator('.chat-footer').getByRole('alert').count()).toBe(0);
+    release();
+
+    // Still Stopping… until the stream closes; then the reply is Stopped, Send is back, focus in the composer.
+    const reply = page.locator('.msg-ai').last();
+    await expect.poll(() => reply.getAttribute('data-status')).toBe('stopped');
+    await page.getByRole('button', { name: 'Send' }).waitFor();
+    expect(await stop.count()).toBe(0);
+    expect(await stopping.count()).toBe(0);
+    await expect.poll(() => focused(page)).toBe('textarea "Message"');
+    expect(stops.length).toBe(before + 1);
+
+    // The aborted request is the only console noise.
+    expect(problems.filter((p) => !/Failed to load resource|net::ERR_FAILED/.test(p))).toEqual([]);
     await context.close();
   });
 });

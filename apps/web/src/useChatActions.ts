@@ -89,11 +89,14 @@ export function useChatActions(chatId: string) {
   );
 
   const stop = useCallback(
-    async (messageId: string) => {
+    async (messageId: string): Promise<boolean> => {
+      setError(null);
       try {
         await client.message.stop.mutate({ messageId });
+        return true;
       } catch (err) {
         setError(describeError(err));
+        return false;
       }
     },
     [client],

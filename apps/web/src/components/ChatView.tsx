@@ -206,7 +206,7 @@ export function ChatView({ chatId }: { chatId: string }) {
             stickToBottom.current = true;
             return actions.send(text);
           }}
-          onStop={streamingMsg && actions.canStop ? () => void actions.stop(streamingMsg.id) : undefined}
+          onStop={streamingMsg && actions.canStop ? () => actions.stop(streamingMsg.id) : undefined}
           disabled={quotaOut}
           disabledReason="You have no AI messages left"
           autoFocus

@@ -2,11 +2,12 @@ import { type FormEvent, type KeyboardEvent, type RefObject, useEffect, useRef, 
 
 /**
  * Where a message is written. Enter sends, Shift+Enter starts a new line. While a reply streams, the send
- * button becomes Stop.
+ * button becomes Stop; once pressed it says "Stopping…" (busy, not pressable again) until the reply ends, or
+ * until `onStop` resolves false (the stop failed; the caller says why), when it is Stop again.
  */
 export function Composer(props: {
   onSend: (text: string) => Promise<boolean> | boolean;
-  onStop?: () => void;
+  onStop?: () => Promise<boolean> | boolean;
   streaming: boolean;
   disabled?: boolean;
   disabledReason?: string;
@@ -17,6 +18,7 @@ export function Composer(props: {
 }) {
   const [text, setText] = useState('');
   const [sending, setSending] = useState(false);
+  const [stopping, setStopping] = useState(false);
   const ownRef = useRef<HTMLTextAreaElement>(null);
   const ref = props.inputRef ?? ownRef;
   const buttonRef = useRef<HTMLButtonElement>(null);
@@ -28,6 +30,7 @@ export function Composer(props: {
     const ended = wasStreaming.current && !props.streaming;
     wasStreaming.current = props.streaming;
     if (!ended) return;
+    setStopping(false);
     const active = document.activeElement;
     if (!active || active === document.body || active === buttonRef.current) ref.current?.focus();
   }, [props.streaming, ref]);
@@ -59,6 +62,12 @@ export function Composer(props: {
     }
   }
 
+  async function stop() {
+    if (stopping || !props.onStop) return;
+    setStopping(true);
+    if (!(await props.onStop())) setStopping(false);
+  }
+
   function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
     if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
       e.preventDefault();
@@ -84,9 +93,17 @@ export function Composer(props: {
         aria-describedby="composer-hint"
       />
       {props.streaming && props.onStop ? (
-        <button ref={buttonRef} type="button" className="btn btn-stop" onClick={props.onStop}>
+        // aria-disabled rather than disabled while stopping, so focus stays on it (and is not dropped to <body>).
+        <button
+          ref={buttonRef}
+          type="button"
+          className="btn btn-stop"
+          onClick={() => void stop()}
+          aria-disabled={stopping || undefined}
+          aria-busy={stopping || undefined}
+        >
           <span className="stop-square" aria-hidden="true" />
-          Stop
+          {stopping ? 'Stopping…' : 'Stop'}
         </button>
       ) : (
         <button ref={buttonRef} type="submit" className="btn btn-primary btn-send" disabled={!canSend}>

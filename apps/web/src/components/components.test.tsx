@@ -69,6 +69,40 @@ describe('Composer', () => {
     expect(onStop).toHaveBeenCalledOnce();
   });
 
+  it('says Stopping… and refuses a second press while the stop is on its way, and is Stop again if it fails', async () => {
+    let settle: (ok: boolean) => void = () => {};
+    const onStop = vi.fn(
+      () =>
+        new Promise<boolean>((resolve) => {
+          settle = resolve;
+        }),
+    );
+    render(<Composer onSend={async () => true} onStop={onStop} streaming />);
+    fireEvent.click(screen.getByRole('button', { name: 'Stop' }));
+    const busy = await screen.findByRole('button', { name: 'Stopping…' });
+    expect(busy.getAttribute('aria-busy')).toBe('true');
+    expect(busy.getAttribute('aria-disabled')).toBe('true');
+    fireEvent.click(busy);
+    expect(onStop).toHaveBeenCalledOnce();
+    settle(false);
+    const again = await screen.findByRole('button', { name: 'Stop' });
+    expect(again.getAttribute('aria-busy')).toBeNull();
+    expect(again.getAttribute('aria-disabled')).toBeNull();
+  });
+
+  it('stays Stopping… after the stop is accepted until the reply ends', async () => {
+    const onStop = vi.fn(async () => true);
+    const { rerender } = render(<Composer onSend={async () => true} onStop={onStop} streaming />);
+    fireEvent.click(screen.getByRole('button', { name: 'Stop' }));
+    await vi.waitFor(() => expect(onStop).toHaveBeenCalled());
+    await new Promise((r) => setTimeout(r, 10));
+    expect(screen.getByRole('button', { name: 'Stopping…' })).toBeTruthy();
+    rerender(<Composer onSend={async () => true} onStop={onStop} streaming={false} />);
+    expect(screen.getByRole('button', { name: 'Send' })).toBeTruthy();
+    rerender(<Composer onSend={async () => true} onStop={onStop} streaming />);
+    expect(screen.getByRole('button', { name: 'Stop' }).getAttribute('aria-busy')).toBeNull();
+  });
+
   it('refuses text over the length limit and says so', () => {
     render(<Composer onSend={async () => true} streaming={false} maxLength={5} />);
     fireEvent.change(screen.getByLabelText('Message'), { target: { value: 'too long' } });
