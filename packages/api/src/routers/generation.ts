@@ -51,16 +51,18 @@ export const generationRouter = {
         { messageId: input.messageId, lastEventId: input.lastEventId ?? null },
         signal,
       );
-      // The session was checked when the stream opened; a logout (or a revocation) after that ends it at the
-      // next event at least SESSION_RECHECK_MS later, with UNAUTHORIZED / SESSION_REVOKED. Checking every
-      // event would cost a store read per delta and sit in front of the first token.
+      // The session was checked when the stream opened; a logout (or a revocation) after that ends it after the
+      // first event at least SESSION_RECHECK_MS later, with UNAUTHORIZED / SESSION_REVOKED. The check runs once
+      // that event has gone out, while the stream waits for the next, so it never sits in front of a delta (the
+      // first token comes a second or more after the send with a slow model); checking every event would cost a
+      // store read per delta.
       let checkedAt = performance.now();
       for await (const e of events) {
+        yield tracked(e.id, e.event);
         if (performance.now() - checkedAt >= SESSION_RECHECK_MS) {
           await ctx.sessions.assertActive(ctx.auth.sessionId);
           checkedAt = performance.now();
         }
-        yield tracked(e.id, e.event);
       }
     }),
 
