@@ -5,6 +5,9 @@ import type { HttpMethods } from './http-methods';
 
 const JSON_TYPE = /^application\/json\s*(;|$)/i;
 
+/** /trpc/..., /api/... (and the bare prefixes), not /apiary or /trpcx, nor the docs page and its assets. */
+const isApiPath = (url: string) => /^\/(trpc|api)(\/|\?|$)/.test(url) && !/^\/api\/docs(\/|\?|$)/.test(url);
+
 /**
  * Security headers, CORS from an allow list, and the CSRF guard: a cross-site HTML form can only send
  * form-urlencoded, multipart or text/plain bodies, and tRPC's adapter would run a no-input mutation from
@@ -37,7 +40,15 @@ export async function registerSecurity(
     crossOriginEmbedderPolicy: false,
   });
   // Its next() takes no error since helmet 8.1: a bad configuration throws above, when it is built.
-  app.addHook('onRequest', (req, reply, done) => securityHeaders(req.raw, reply.raw, () => done()));
+  // API answers are per caller and per moment (a sign-in nonce, a user's chats): no cache, shared or the
+  // browser's, may keep one (with it, the `Vary: Origin` that tRPC's own Vary replaces no longer matters to a
+  // cache). SSE sets its own `no-cache`, the OpenAPI document its own.
+  app.addHook('onRequest', (req, reply, done) =>
+    securityHeaders(req.raw, reply.raw, () => {
+      if (isApiPath(req.url)) reply.header('cache-control', 'no-store');
+      done();
+    }),
+  );
   if (opts.methods) app.addHook('onRequest', opts.methods.plainOptions);
   await app.register(cors, {
     origin: opts.corsOrigins,
