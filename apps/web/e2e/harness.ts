@@ -35,17 +35,27 @@ export async function signedIn(
     await screenshot(page, `failure-${shot}`).catch(() => {});
     if (problems.length) console.error(problems.join('\n'));
   });
-  await page.goto(server.url);
+  await signInWithTestWallet(page, server.url);
+  return { context, page, problems, call: callerFor(page, server.url) };
+}
+
+/** Signs in on `url` with the injected test wallet and waits for the home page. */
+export async function signInWithTestWallet(page: Page, url: string): Promise<void> {
+  await page.goto(url);
   await page.getByRole('button', { name: /Test Wallet/ }).click();
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.getByRole('heading', { name: /Welcome/ }).waitFor();
-  const call = async <T>(path: string, input: unknown): Promise<T> => {
+}
+
+/** tRPC mutations as the person signed in on `page`, over HTTP with the page's current access token. */
+export function callerFor(page: Page, url: string) {
+  return async <T = { id: string }>(path: string, input: unknown): Promise<T> => {
     const token = await page.evaluate(
       () =>
         (JSON.parse(localStorage.getItem('chatplatform.session') ?? '{}') as { accessToken?: string })
           .accessToken,
     );
-    const r = await fetch(`${server.url}/trpc/${path}`, {
+    const r = await fetch(`${url}/trpc/${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify(input),
@@ -54,7 +64,6 @@ export async function signedIn(
     if (!j.result) throw new Error(`${path} failed: ${JSON.stringify(j)}`);
     return j.result.data;
   };
-  return { context, page, problems, call };
 }
 
 /**

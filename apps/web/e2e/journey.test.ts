@@ -2,6 +2,7 @@ import { newWallet } from '@chatplatform/testing/wallet';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { browserUnavailable, launchChromium, screenshot, watchPage } from './browser';
+import { callerFor, signInWithTestWallet } from './harness';
 import { type E2EServer, startE2EServer } from './server';
 import { installTestWallet, type TestWallet } from './wallet';
 
@@ -46,13 +47,7 @@ describe.skipIf(!!skipReason)('the web app in Chromium against the real server',
     return { context, page, wallet, problems };
   }
 
-  /** Signs in with the injected test wallet and waits for the home page. */
-  async function signIn(page: Page): Promise<void> {
-    await page.goto(server.url);
-    await page.getByRole('button', { name: /Test Wallet/ }).click();
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.getByRole('heading', { name: /Welcome/ }).waitFor();
-  }
+  const signIn = (page: Page) => signInWithTestWallet(page, server.url);
 
   /**
    * The elements matching `selector` that stick out of their nearest `within` ancestor, or whose own text runs
@@ -303,21 +298,7 @@ describe.skipIf(!!skipReason)('the web app in Chromium against the real server',
     await screenshot(page, '14-phone-chat');
 
     // A long history loads a page at a time as you scroll up.
-    const token = await page.evaluate(
-      () =>
-        (JSON.parse(localStorage.getItem('chatplatform.session') ?? '{}') as { accessToken?: string })
-          .accessToken,
-    );
-    const call = async (path: string, body: unknown) => {
-      const r = await fetch(`${server.url}/trpc/${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify(body),
-      });
-      const j = (await r.json()) as { result?: { data: { id: string } } };
-      if (!j.result) throw new Error(`${path} failed: ${JSON.stringify(j)}`);
-      return j.result.data;
-    };
+    const call = callerFor(page, server.url);
     const long = await call('chat.create', { title: 'Long history' });
     for (let i = 1; i <= 45; i++) {
       await call('message.create', { chatId: long.id, content: `Note ${String(i).padStart(2, '0')}` });
