@@ -3,7 +3,7 @@ import { createTRPCClient, httpBatchLink, httpLink, TRPCClientError } from '@trp
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from './harness';
 import { raw } from './http-raw';
-import { errorCounts, startPair } from './trpc-pair';
+import { errorCounts, ROUTES, startPair } from './trpc-pair';
 
 /**
  * What fastify itself refuses (a body over BODY_LIMIT 413, a path parameter over maxParamLength 414, a path
@@ -26,7 +26,7 @@ afterAll(async () => {
   await close?.();
 });
 
-const each = describe.each([['direct route'], ['official adapter']] as const);
+const each = describe.each(ROUTES);
 const server = (name: string) => (name === 'direct route' ? fast : official);
 const big = JSON.stringify({ title: 'x'.repeat(BODY_LIMIT) });
 const json = { 'content-type': 'application/json' };

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from './ai-client';
 import { readMetric, seedReply, type TestServer } from './harness';
 import { answerHeaders, raw } from './http-raw';
-import { startPair } from './trpc-pair';
+import { enc, ROUTES, startPair } from './trpc-pair';
 
 /**
  * HEAD answers what GET would, without a body (RFC 9110 §9.3.2), on /trpc and the REST mirror at /api: the
@@ -24,8 +24,7 @@ afterAll(async () => {
   await close?.();
 });
 
-const enc = (v: unknown) => encodeURIComponent(JSON.stringify(v));
-const each = describe.each([['direct route'], ['official adapter']] as const);
+const each = describe.each(ROUTES);
 const server = (name: string) => (name === 'direct route' ? fast : official);
 
 each('%s: HEAD answers as GET does', (name) => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from './harness';
-import { errorCounts, startPair } from './trpc-pair';
+import { enc, errorCounts, ROUTES, startPair } from './trpc-pair';
 
 /**
  * The batch guard's refusals (src/plugins/trpc-batch-guard.ts) count in trpc_errors_total as tRPC's own errors
@@ -20,9 +20,8 @@ afterAll(async () => {
   await close?.();
 });
 
-const each = describe.each([['direct route'], ['official adapter']] as const);
+const each = describe.each(ROUTES);
 const server = (name: string) => (name === 'direct route' ? fast : official);
-const enc = (v: unknown) => encodeURIComponent(JSON.stringify(v));
 
 each('%s: batch guard refusals in trpc_errors_total', (name) => {
   it.each([

@@ -2,7 +2,7 @@ import type { AppRouter } from '@chatplatform/api';
 import { createTRPCClient, httpBatchLink, httpBatchStreamLink, TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from './harness';
-import { startPair } from './trpc-pair';
+import { enc, ROUTES, startPair } from './trpc-pair';
 
 /**
  * A tRPC batch (`?batch=1`) whose input is not an object keyed by the call indices is refused with 400 before
@@ -29,10 +29,9 @@ const servers = () =>
     ['direct route', fast],
     ['official adapter', official],
   ] as const;
-const each = describe.each([['direct route'], ['official adapter']] as const);
+const each = describe.each(ROUTES);
 const server = (name: string) => (servers().find(([n]) => n === name) as readonly [string, TestServer])[1];
 
-const enc = (v: unknown) => encodeURIComponent(JSON.stringify(v));
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 const post = (s: TestServer, path: string, token: string, body: string) =>
   fetch(`${s.url}${path}`, {
@@ -163,7 +162,7 @@ describe.each([
   ['httpBatchLink', httpBatchLink],
   ['httpBatchStreamLink', httpBatchStreamLink],
 ] as const)('@trpc/client %s keeps working', (_kind, link) => {
-  it.each([['direct route'], ['official adapter']] as const)('on the %s', async (name) => {
+  it.each(ROUTES)('on the %s', async (name) => {
     const s = server(name);
     const { accessToken } = await s.signIn();
     const sent: string[] = [];

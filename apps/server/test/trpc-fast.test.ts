@@ -10,7 +10,7 @@ import {
 } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './harness';
-import { errorCounts, type Snapshot, snapshot, startPair } from './trpc-pair';
+import { enc, errorCounts, type Snapshot, snapshot, startPair } from './trpc-pair';
 
 /**
  * The direct tRPC route (src/plugins/trpc-fast.ts) must be indistinguishable from the official adapter for
@@ -42,7 +42,6 @@ const delta = (before: Record<string, number>, after: Record<string, number>) =>
 describe('raw HTTP: the direct route answers byte for byte like the official adapter', () => {
   const json = { 'content-type': 'application/json' };
   const auth = () => ({ authorization: `Bearer ${token}` });
-  const enc = (v: unknown) => encodeURIComponent(JSON.stringify(v));
   /** direct: whether the direct route serves it; null when no tRPC handler is reached at all. */
   type Case = [name: string, path: string, init: () => RequestInit, status: number, direct: boolean | null];
   const cases: Case[] = [

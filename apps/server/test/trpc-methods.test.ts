@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from './harness';
 import { raw } from './http-raw';
-import { startPair } from './trpc-pair';
+import { enc, ROUTES, startPair } from './trpc-pair';
 
 /**
  * A method a tRPC path does not serve is refused with 405 METHOD_NOT_SUPPORTED and an Allow header (RFC 9110
@@ -22,9 +22,8 @@ afterAll(async () => {
   await close?.();
 });
 
-const each = describe.each([['direct route'], ['official adapter']] as const);
+const each = describe.each(ROUTES);
 const server = (name: string) => (name === 'direct route' ? fast : official);
-const enc = (v: unknown) => encodeURIComponent(JSON.stringify(v));
 
 interface ErrorEntry {
   error: { message: string; data: { code: string; httpStatus: number; path?: string } };

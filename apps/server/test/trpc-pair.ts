@@ -1,6 +1,12 @@
 import type { TestServer } from './harness';
 import { startServer } from './harness';
 
+/** The two ways a pair serves tRPC, named as tests say them: `describe.each(ROUTES)`, `it.each(ROUTES)`. */
+export const ROUTES = [['direct route'], ['official adapter']] as const;
+
+/** A value as tRPC's `input` query parameter. */
+export const enc = (v: unknown) => encodeURIComponent(JSON.stringify(v));
+
 /**
  * Two servers on one database, Redis and key set: `fast` with the direct tRPC route (src/plugins/trpc-fast.ts,
  * TRPC_FAST_PATH default), `official` with the official adapter alone (TRPC_FAST_PATH=false). The trpc-fast
