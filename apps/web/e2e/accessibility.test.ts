@@ -133,6 +133,14 @@ describe.skipIf(!!skipReason)('keyboard and focus in Chromium against the real s
     expect(await focused(page)).toBe('button "Delete “Gamma”"');
     await chats.getByRole('button', { name: 'Delete “Gamma”' }).click();
     await dialog.waitFor();
+    // Tab and Shift+Tab stay inside the dialog (Cancel and Delete), as in the drawer.
+    expect(await focused(page)).toBe('button "Cancel"');
+    await page.keyboard.press('Tab');
+    expect(await focused(page)).toBe('button "Delete chat"');
+    await page.keyboard.press('Tab');
+    expect(await focused(page)).toBe('button "Cancel"');
+    await page.keyboard.press('Shift+Tab');
+    expect(await focused(page)).toBe('button "Delete chat"');
     await page.keyboard.press('Escape');
     expect(await focused(page)).toBe('button "Delete “Gamma”"');
 

@@ -24,3 +24,30 @@ export function useFocusAfterRender(): (find: () => HTMLElement | null | undefin
   }, [find]);
   return useCallback((f) => setFind(() => f), []);
 }
+
+const FOCUSABLE =
+  'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+/** The elements inside `root` that Tab reaches, in order (those shown: a closed drawer's are hidden). */
+export function tabbable(root: Element): HTMLElement[] {
+  return [...root.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((el) => el.getClientRects().length > 0);
+}
+
+/**
+ * For a modal's keydown handler: keeps Tab and Shift+Tab inside `root`, wrapping from its last tabbable element to
+ * its first and back, and bringing focus in from outside.
+ */
+export function keepTabInside(e: KeyboardEvent, root: Element): void {
+  if (e.key !== 'Tab') return;
+  const items = tabbable(root);
+  const first = items[0];
+  const last = items[items.length - 1];
+  const inside = root.contains(document.activeElement);
+  if (e.shiftKey && (!inside || document.activeElement === first)) {
+    e.preventDefault();
+    last?.focus();
+  } else if (!e.shiftKey && (!inside || document.activeElement === last)) {
+    e.preventDefault();
+    first?.focus();
+  }
+}

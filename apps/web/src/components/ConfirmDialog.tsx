@@ -1,4 +1,5 @@
 import { type ReactNode, useEffect, useId, useRef } from 'react';
+import { keepTabInside } from '../focus';
 
 /**
  * A modal question with a safe default: focus starts on Cancel, Escape cancels, focus stays inside, and goes back
@@ -29,18 +30,7 @@ export function ConfirmDialog(props: {
         e.preventDefault();
         onCancel();
       }
-      if (e.key === 'Tab' && boxRef.current) {
-        const items = boxRef.current.querySelectorAll<HTMLElement>('button:not([disabled])');
-        const first = items[0];
-        const last = items[items.length - 1];
-        if (e.shiftKey && document.activeElement === first) {
-          e.preventDefault();
-          last?.focus();
-        } else if (!e.shiftKey && document.activeElement === last) {
-          e.preventDefault();
-          first?.focus();
-        }
-      }
+      if (boxRef.current) keepTabInside(e, boxRef.current);
     };
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);

@@ -1,6 +1,7 @@
 import { signOut } from '@chatplatform/client';
 import { useQuery } from '@tanstack/react-query';
 import { type ReactNode, useEffect, useLayoutEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { keepTabInside, tabbable } from '../focus';
 import { Link, useRouter } from '../router';
 import { usePlatform, useTRPC } from '../trpc';
 import { ChatList } from './ChatList';
@@ -17,14 +18,6 @@ function useMediaQuery(query: string): boolean {
     },
     () => window.matchMedia(query).matches,
   );
-}
-
-const FOCUSABLE =
-  'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
-
-/** The elements inside `root` that Tab reaches, in order (those shown: a closed drawer's are hidden). */
-function tabbable(root: Element): HTMLElement[] {
-  return [...root.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((el) => el.getClientRects().length > 0);
 }
 
 /**
@@ -55,19 +48,7 @@ function useModalDrawer(open: boolean, close: () => void, path: string) {
       if (e.key === 'Escape') {
         e.preventDefault();
         closeRef.current();
-      } else if (e.key === 'Tab') {
-        const items = tabbable(drawer);
-        const first = items[0];
-        const last = items[items.length - 1];
-        const inside = drawer.contains(document.activeElement);
-        if (e.shiftKey && (!inside || document.activeElement === first)) {
-          e.preventDefault();
-          last?.focus();
-        } else if (!e.shiftKey && (!inside || document.activeElement === last)) {
-          e.preventDefault();
-          first?.focus();
-        }
-      }
+      } else keepTabInside(e, drawer);
     };
     document.addEventListener('keydown', onKey);
     return () => {
