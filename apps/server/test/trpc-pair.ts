@@ -1,5 +1,6 @@
 import type { TestServer } from './harness';
 import { startServer } from './harness';
+import { FRAMING } from './http-raw';
 
 /** The two ways a pair serves tRPC, named as tests say them: `describe.each(ROUTES)`, `it.each(ROUTES)`. */
 export const ROUTES = [['direct route'], ['official adapter']] as const;
@@ -26,16 +27,6 @@ export async function startPair(env: Record<string, string> = {}) {
     },
   };
 }
-
-/** Headers that describe the connection or the moment, not the answer. */
-const FRAMING = new Set([
-  'date',
-  'x-request-id',
-  'content-length',
-  'transfer-encoding',
-  'connection',
-  'keep-alive',
-]);
 
 export interface Snapshot {
   status: number;
