@@ -75,6 +75,22 @@ describe('agent.create: at most agents.maxPerUser own agents per user', () => {
     expect((await failure(a.caller.agent.create({ name: 'full again' }))).reason).toBe('AGENT_LIMIT_REACHED');
   });
 
+  it('user.limits reports the cap: owned agents as used, following creates and deletes, platform agents not counted', async () => {
+    const a = await h.signIn();
+    expect((await a.caller.user.limits()).agents).toEqual({ limit: MAX, used: 0, remaining: MAX });
+    const ids = await createMany(a, MAX);
+    expect((await a.caller.user.limits()).agents).toEqual({ limit: MAX, used: MAX, remaining: 0 });
+    await a.caller.agent.delete({ id: ids[1] ?? '' });
+    expect((await a.caller.user.limits()).agents).toEqual({ limit: MAX, used: MAX - 1, remaining: 1 });
+    // Over the cap (an operator's fixture, or a cap lowered after the fact) shows nothing remaining, never negative.
+    await h.db
+      .insert(agents)
+      .values(
+        Array.from({ length: 2 }, (_, i) => ({ name: `extra ${i}`, model: 'local/demo', ownerId: a.userId })),
+      );
+    expect((await a.caller.user.limits()).agents).toEqual({ limit: MAX, used: MAX + 1, remaining: 0 });
+  });
+
   it('20 parallel creates with 3 slots left create exactly 3; the other 17 are AGENT_LIMIT_REACHED', async () => {
     const a = await h.signIn();
     await createMany(a, MAX - 3);

@@ -66,12 +66,13 @@ describe('user: profile and limits', () => {
     });
   });
 
-  it('reports limit, used and remaining for AI messages and API calls', async () => {
+  it('reports limit, used and remaining for AI messages, API calls and agents', async () => {
     const a = await h.signIn();
     await h.db.update(users).set({ aiMessagesUsed: 7, apiCallsUsed: 1000 }).where(eq(users.id, a.userId));
     expect(await a.caller.user.limits()).toEqual({
       aiMessages: { limit: 100, used: 7, remaining: 93 },
       apiCalls: { limit: 1000, used: 1000, remaining: 0 },
+      agents: { limit: h.config.agents.maxPerUser, used: 0, remaining: h.config.agents.maxPerUser },
     });
   });
 });

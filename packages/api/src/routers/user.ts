@@ -1,4 +1,4 @@
-import { getUserById, getUserByWallet, updateUserProfile } from '@chatplatform/db/queries';
+import { countOwnedAgents, getUserById, getUserByWallet, updateUserProfile } from '@chatplatform/db/queries';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { getAddress } from 'viem';
 import { z } from 'zod';
@@ -40,7 +40,7 @@ export const userRouter = {
       return toUserOutput(user);
     }),
 
-  /** What the caller may still use. */
+  /** What the caller may still use: AI messages and API calls (their quota), and agents (AGENTS_MAX_PER_USER). */
   limits: authedProcedure
     .meta({
       openapi: { method: 'GET', path: '/user/limits', tags, protect: true, summary: 'Your usage limits' },
@@ -48,9 +48,12 @@ export const userRouter = {
     .input(z.strictObject({}).optional())
     .output(limitsOutput)
     .query(async ({ ctx }) => {
-      const user = await getUserById(ctx.db, { id: ctx.auth.userId });
+      const [user, owned] = await Promise.all([
+        getUserById(ctx.db, { id: ctx.auth.userId }),
+        countOwnedAgents(ctx.db, { ownerId: ctx.auth.userId }),
+      ]);
       if (!user) throw notFound('User');
-      return toLimitsOutput(user);
+      return toLimitsOutput(user, { owned, maxPerUser: ctx.config.agents.maxPerUser });
     }),
 
   /** The public face of a user: wallet address, display name, since when. No email, no limits. */

@@ -19,7 +19,7 @@ export const publicUserOutput = z.object({
 });
 
 const limit = z.object({ limit: z.number().int(), used: z.number().int(), remaining: z.number().int() });
-export const limitsOutput = z.object({ aiMessages: limit, apiCalls: limit });
+export const limitsOutput = z.object({ aiMessages: limit, apiCalls: limit, agents: limit });
 
 export function toUserOutput(u: User): z.infer<typeof userOutput> {
   return {
@@ -33,18 +33,17 @@ export function toUserOutput(u: User): z.infer<typeof userOutput> {
   };
 }
 
-export function toLimitsOutput(u: User): z.infer<typeof limitsOutput> {
+const limitOf = (max: number, used: number) => ({ limit: max, used, remaining: Math.max(0, max - used) });
+
+/** `agents`: the agents the user owns against AGENTS_MAX_PER_USER (one number for everybody, not a user column). */
+export function toLimitsOutput(
+  u: User,
+  agents: { owned: number; maxPerUser: number },
+): z.infer<typeof limitsOutput> {
   return {
-    aiMessages: {
-      limit: u.aiMessagesLimit,
-      used: u.aiMessagesUsed,
-      remaining: Math.max(0, u.aiMessagesLimit - u.aiMessagesUsed),
-    },
-    apiCalls: {
-      limit: u.apiCallsLimit,
-      used: u.apiCallsUsed,
-      remaining: Math.max(0, u.apiCallsLimit - u.apiCallsUsed),
-    },
+    aiMessages: limitOf(u.aiMessagesLimit, u.aiMessagesUsed),
+    apiCalls: limitOf(u.apiCallsLimit, u.apiCallsUsed),
+    agents: limitOf(agents.maxPerUser, agents.owned),
   };
 }
 

@@ -92,6 +92,12 @@ export async function createAgent(db: Executor, params: AgentFields & { ownerId:
   return row;
 }
 
+/** How many agents the user owns (platform agents, owner null, are nobody's): what AGENTS_MAX_PER_USER caps. */
+export async function countOwnedAgents(db: Executor, params: { ownerId: string }): Promise<number> {
+  const [row] = await db.select({ owned: count() }).from(agents).where(eq(agents.ownerId, params.ownerId));
+  return row?.owned ?? 0;
+}
+
 /** What createAgentWithinLimit did: created the agent, or found the owner at the cap (or gone), writing nothing. */
 export type CreateAgentWithinLimitResult =
   | { status: 'created'; agent: Agent }
@@ -118,8 +124,7 @@ export async function createAgentWithinLimit(
       .for('no key update');
     if (!owner) return { status: 'no_owner' as const };
     // A statement of its own, after the lock: under READ COMMITTED it sees every create committed before.
-    const [row] = await tx.select({ owned: count() }).from(agents).where(eq(agents.ownerId, fields.ownerId));
-    const owned = row?.owned ?? 0;
+    const owned = await countOwnedAgents(tx, { ownerId: fields.ownerId });
     if (owned >= max) return { status: 'limit_reached' as const, owned };
     return { status: 'created' as const, agent: await createAgent(tx, fields) };
   });
