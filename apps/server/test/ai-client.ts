@@ -50,7 +50,13 @@ export interface StreamResult {
 export function streamReply(
   client: Client,
   messageId: string,
-  opts: { lastEventId?: string; cutAfterDeltas?: number; onDelta?: (n: number) => void } = {},
+  opts: {
+    lastEventId?: string;
+    cutAfterDeltas?: number;
+    onDelta?: (n: number) => void;
+    /** The subscription's connection is open (before any event). */
+    onStarted?: () => void;
+  } = {},
 ): Promise<StreamResult> {
   return new Promise((resolve) => {
     const events: Received[] = [];
@@ -73,6 +79,9 @@ export function streamReply(
     const sub = client.message.stream.subscribe(
       { messageId, ...(opts.lastEventId ? { lastEventId: opts.lastEventId } : {}) },
       {
+        onStarted() {
+          opts.onStarted?.();
+        },
         onData(d) {
           events.push({ id: d.id, event: d.data });
           if (d.data.type !== 'delta') return finish(false);

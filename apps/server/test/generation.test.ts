@@ -19,11 +19,12 @@ beforeAll(async () => {
   fake.setBehavior('slow', { reply: LONG, interTokenDelayMs: 40 });
   fake.setBehavior('many', { reply: LONG, interTokenDelayMs: 2 });
   fake.setBehavior('glacial', { reply: LONG, interTokenDelayMs: 100 });
+  fake.setBehavior('sleepy', { reply: 'Worth the wait.', firstTokenDelayMs: 4000, interTokenDelayMs: 1 });
   server = await startServer({
     env: {
       AI_BASE_URL: fake.baseURL,
       AI_API_KEY: 'sk-test-key',
-      AI_MODELS: 'fast,slow,many,glacial',
+      AI_MODELS: 'fast,slow,many,glacial,sleepy',
       AI_DEFAULT_MODEL: 'openai/fast',
       AI_DEMO_WORD_DELAY_MS: '1',
       AI_COALESCE_MS: '30',
@@ -370,7 +371,7 @@ describe('bad input and other users', () => {
 });
 
 describe('a stream whose session is signed out', () => {
-  it('ends with UNAUTHORIZED / SESSION_REVOKED at its next event a second on, and the reply itself goes on and is stored', async () => {
+  it('ends with UNAUTHORIZED / SESSION_REVOKED within about a second while deltas flow, and the reply itself goes on and is stored', async () => {
     const wallet = privateKeyToAccount(generatePrivateKey());
     const client = clientFor(server.url, (await server.signIn(wallet)).accessToken);
     // 60 tokens 100 ms apart: about 6 s, far longer than the recheck interval.
@@ -398,6 +399,27 @@ describe('a stream whose session is signed out', () => {
     expect(stored).toMatchObject({ status: 'done', content: LONG });
     // A new stream on the new session replays it in full.
     expect((await streamReply(again, sent.assistantMessage.id)).text).toBe(LONG);
+  });
+  it('ends while it waits for a slow first token too: nothing is delivered after the logout', async () => {
+    const wallet = privateKeyToAccount(generatePrivateKey());
+    const client = clientFor(server.url, (await server.signIn(wallet)).accessToken);
+    const chat = await agentChat(client, 'openai/sleepy');
+    const sent = await client.message.send.mutate({ chatId: chat.id, content: 'No rush' });
+    const r = await streamReply(client, sent.assistantMessage.id, {
+      onStarted: () => void client.auth.logout.mutate(),
+    });
+    const endedAt = performance.now();
+    expect(r.error).toMatchObject({ data: { code: 'UNAUTHORIZED', reason: 'SESSION_REVOKED' } });
+    expect(r.events).toEqual([]);
+    const again = clientFor(server.url, (await server.signIn(wallet)).accessToken);
+    const stored = await until(async () => {
+      const m = await again.message.byId.query({ id: sent.assistantMessage.id });
+      return m.status === 'streaming' ? undefined : m;
+    }, 200);
+    expect(stored).toMatchObject({ status: 'done', content: 'Worth the wait.' });
+    // The stream was ended by the background recheck before the provider sent its first token (4 s in).
+    const firstTokenAt = fake.requests.find((q) => q.model === 'sleepy')?.firstTokenAt;
+    expect(firstTokenAt).toBeGreaterThan(endedAt);
   });
 });
 

@@ -6,7 +6,7 @@ import { contentWithin, messageContent, messageOutput, toMessageOutput } from '.
 import { EVENT_ID } from '../services/generation/events';
 import { authedProcedure } from '../trpc';
 
-/** How stale the session check of an open `message.stream` may be before its next event. */
+/** How often an open `message.stream` checks its session again (a logout ends it within about this). */
 export const SESSION_RECHECK_MS = 1_000;
 
 /**
@@ -46,23 +46,27 @@ export const generationRouter = {
       }),
     )
     .subscription(async function* ({ ctx, input, signal }) {
-      const events = ctx.generation.follow(
-        ctx.auth.userId,
-        { messageId: input.messageId, lastEventId: input.lastEventId ?? null },
-        signal,
-      );
-      // The session was checked when the stream opened; a logout (or a revocation) after that ends it after the
-      // first event at least SESSION_RECHECK_MS later, with UNAUTHORIZED / SESSION_REVOKED. The check runs once
-      // that event has gone out, while the stream waits for the next, so it never sits in front of a delta (the
-      // first token comes a second or more after the send with a slow model); checking every event would cost a
-      // store read per delta.
-      let checkedAt = performance.now();
-      for await (const e of events) {
-        yield tracked(e.id, e.event);
-        if (performance.now() - checkedAt >= SESSION_RECHECK_MS) {
-          await ctx.sessions.assertActive(ctx.auth.sessionId);
-          checkedAt = performance.now();
+      // The session was checked when the stream opened; it is checked again every SESSION_RECHECK_MS in the
+      // background, so a logout (or a revocation) ends the stream within about that, whether deltas are flowing
+      // or it waits for a slow model's first token, with UNAUTHORIZED / SESSION_REVOKED. No event goes out once the
+      // revocation is seen, and no delta ever waits on a check (the flag is read, the store is not).
+      const session = ctx.sessions.watch(ctx.auth.sessionId, signal, SESSION_RECHECK_MS);
+      try {
+        const events = ctx.generation.follow(
+          ctx.auth.userId,
+          { messageId: input.messageId, lastEventId: input.lastEventId ?? null },
+          session.signal,
+        );
+        for await (const e of events) {
+          if (session.revoked) throw session.revoked;
+          yield tracked(e.id, e.event);
         }
+        // follow() ends early, without its closing event, when the watch aborts its signal.
+        if (session.revoked) throw session.revoked;
+      } catch (err) {
+        throw session.revoked ?? err;
+      } finally {
+        session.stop();
       }
     }),
 

@@ -45,3 +45,78 @@ describe('the session state cache', () => {
     expect(await h.ports.sessionStates.get(sessionId)).toBe('revoked');
   });
 });
+
+describe('watch: a session checked again while a long-lived request runs on it', () => {
+  const EVERY = 25;
+  const signedIn = async () => decodeJwt((await h.signIn()).accessToken).sid as string;
+  /** The watch's store with its reads counted, and failing while `failing` is set. */
+  const counted = () => {
+    const real = h.ports.sessionStates;
+    const seen = { reads: 0, failing: false };
+    const store: SessionStateStore = {
+      get: async (id) => {
+        seen.reads++;
+        if (seen.failing) throw new Error('store unreachable');
+        return real.get(id);
+      },
+      set: (id, state, ttl) => real.set(id, state, ttl),
+      putActive: (id, ttl) => real.putActive(id, ttl),
+    };
+    return { seen, service: new SessionService(h.db, h.services.tokens, store, h.config) };
+  };
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('aborts its signal with SESSION_REVOKED soon after a logout, with nothing else happening', async () => {
+    const sessionId = await signedIn();
+    const { service } = counted();
+    const w = service.watch(sessionId, undefined, EVERY);
+    await sleep(EVERY * 3);
+    expect(w.signal.aborted).toBe(false);
+    expect(w.revoked).toBeNull();
+
+    await h.services.sessions.revoke(sessionId, 'logout');
+    const t0 = performance.now();
+    await new Promise((r) => w.signal.addEventListener('abort', r, { once: true }));
+    expect(performance.now() - t0).toBeLessThan(EVERY * 20);
+    expect(w.revoked).toMatchObject({ code: 'UNAUTHORIZED', reason: 'SESSION_REVOKED' });
+    expect(w.signal.reason).toBe(w.revoked);
+  });
+
+  it('keeps going through a store failure (the session was active when the request began) and still sees a later logout', async () => {
+    const sessionId = await signedIn();
+    const { seen, service } = counted();
+    const w = service.watch(sessionId, undefined, EVERY);
+    seen.failing = true;
+    await sleep(EVERY * 4);
+    const failedReads = seen.reads;
+    expect(failedReads).toBeGreaterThanOrEqual(2);
+    expect(w.signal.aborted).toBe(false);
+
+    seen.failing = false;
+    await h.services.sessions.revoke(sessionId, 'logout');
+    await new Promise((r) => w.signal.addEventListener('abort', r, { once: true }));
+    expect(w.revoked).toMatchObject({ reason: 'SESSION_REVOKED' });
+    w.stop();
+  });
+
+  it('stops checking on stop() or when the parent signal aborts, which its own signal follows', async () => {
+    const sessionId = await signedIn();
+    const { seen, service } = counted();
+    const stopped = service.watch(sessionId, undefined, EVERY);
+    await sleep(EVERY * 3);
+    stopped.stop();
+    const parent = new AbortController();
+    const child = service.watch(sessionId, parent.signal, EVERY);
+    parent.abort();
+    expect(child.signal.aborted).toBe(true);
+    expect(child.revoked).toBeNull();
+    const reads = seen.reads;
+    await sleep(EVERY * 4);
+    expect(seen.reads).toBe(reads);
+    // An already aborted parent: no check at all.
+    const late = service.watch(sessionId, parent.signal, EVERY);
+    await sleep(EVERY * 2);
+    expect(late.signal.aborted).toBe(true);
+    expect(seen.reads).toBe(reads);
+  });
+});

@@ -10,7 +10,7 @@ import {
   revokeUserSessions,
 } from '@chatplatform/db/queries';
 import type { ApiConfig } from '../config';
-import { unauthorized } from '../errors';
+import { AppError, unauthorized } from '../errors';
 import type { SessionStateStore } from '../ports/types';
 import { hashRefreshToken, newRefreshToken, type TokenService } from './tokens';
 
@@ -23,6 +23,16 @@ export interface TokenPair {
 
 /** How long a session's state may be served from the fast store before PostgreSQL is asked again. */
 const ACTIVE_STATE_TTL_SECONDS = 300;
+
+/** A session checked again in the background while something long-lived runs on it (see SessionService.watch). */
+export interface SessionWatch {
+  /** Aborts once the session is found signed out or revoked, or when the parent signal aborts. */
+  readonly signal: AbortSignal;
+  /** The UNAUTHORIZED error (reason SESSION_REVOKED) once the session was found inactive; null until then. */
+  readonly revoked: AppError | null;
+  /** Ends the checks; idempotent. */
+  stop(): void;
+}
 
 /** Sessions and their refresh-token families; revocation visible to every instance at once. */
 export class SessionService {
@@ -160,5 +170,51 @@ export class SessionService {
       }
     }
     if (state !== 'active') throw unauthorized('SESSION_REVOKED', 'This session has been signed out.');
+  }
+
+  /**
+   * Checks `sessionId` again every `everyMs` while a long-lived request (an open message.stream) runs on it, off
+   * that request's own path: once the session is signed out or revoked, `revoked` holds the UNAUTHORIZED error and
+   * `signal` aborts, so the holder ends at once whether it is delivering or idle, and never waits on a check.
+   * A check that fails for another reason (the store unreachable for a moment) is tried again at the next tick:
+   * the session was active when the request began. The checks end with `stop()` or when `parent` aborts.
+   */
+  watch(sessionId: string, parent: AbortSignal | undefined, everyMs: number): SessionWatch {
+    const own = new AbortController();
+    let revoked: AppError | null = null;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let stopped = false;
+    const stop = () => {
+      stopped = true;
+      clearTimeout(timer);
+      parent?.removeEventListener('abort', stop);
+    };
+    const schedule = () => {
+      if (stopped) return;
+      timer = setTimeout(check, everyMs);
+      // An open stream keeps the process busy through its socket, not through this timer.
+      timer.unref?.();
+    };
+    const check = () => {
+      this.assertActive(sessionId).then(schedule, (err: unknown) => {
+        if (stopped) return;
+        if (!(err instanceof AppError && err.code === 'UNAUTHORIZED')) return schedule();
+        revoked = err;
+        stop();
+        own.abort(err);
+      });
+    };
+    if (parent?.aborted) stopped = true;
+    else {
+      parent?.addEventListener('abort', stop, { once: true });
+      schedule();
+    }
+    return {
+      signal: parent ? AbortSignal.any([parent, own.signal]) : own.signal,
+      get revoked() {
+        return revoked;
+      },
+      stop,
+    };
   }
 }
