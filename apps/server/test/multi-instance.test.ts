@@ -134,6 +134,30 @@ describe('two instances sharing PostgreSQL and Redis', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it('a logout on A ends the stream open on B within about a second; the reply goes on and is stored', async () => {
+    const s = await a.signIn();
+    const onA = clientFor(a.url, s.accessToken);
+    const onB = clientFor(b.url, s.accessToken);
+    const chat = await onA.chat.create.mutate({});
+    const sent = await onA.message.send.mutate({ chatId: chat.id, content: 'a long one please' });
+    const r = await streamReply(onB, sent.assistantMessage.id, {
+      onDelta: (n) => {
+        if (n === 1) void onA.auth.logout.mutate();
+      },
+    });
+    expect(r.error).toMatchObject({ data: { code: 'UNAUTHORIZED', reason: 'SESSION_REVOKED' } });
+    expect(REPLY.startsWith(r.text)).toBe(true);
+    // 40 tokens 60 ms apart: about 2.4 s; B saw the revocation A wrote to the shared store well before the end.
+    expect(r.text.length).toBeLessThan(REPLY.length);
+
+    const again = clientFor(b.url, (await b.signIn(s.wallet)).accessToken);
+    const stored = await until(async () => {
+      const m = await again.message.byId.query({ id: sent.assistantMessage.id });
+      return m.status === 'streaming' ? undefined : m;
+    }, 100);
+    expect(stored).toMatchObject({ status: 'done', content: REPLY });
+  });
+
   it('deleting a chat on B while its reply runs on A stops the reply there before the delete returns; a dead instance’s leftover does not hold it back', async () => {
     const s = await a.signIn();
     const onA = clientFor(a.url, s.accessToken);
