@@ -4,6 +4,7 @@ import { describeError } from '../errors';
 import { nextAfterRemoval, useFocusAfterRender } from '../focus';
 import { useTRPC } from '../trpc';
 import type { Agent } from './AgentPicker';
+import { BusyButton } from './BusyButton';
 import { ConfirmDialog } from './ConfirmDialog';
 
 interface Draft {
@@ -106,15 +107,9 @@ function AgentForm(props: {
         </p>
       )}
       <div className="form-row">
-        {/* aria-disabled while busy: a disabled button would drop focus to <body> (and keep it there on an error). */}
-        <button
-          type="submit"
-          className="btn btn-primary"
-          aria-disabled={props.busy || undefined}
-          aria-busy={props.busy || undefined}
-        >
+        <BusyButton type="submit" className="btn btn-primary" busy={props.busy}>
           {props.submitLabel}
-        </button>
+        </BusyButton>
         {props.onCancel && (
           <button type="button" className="btn" onClick={props.onCancel}>
             Cancel

@@ -1,4 +1,5 @@
 import { type FormEvent, type KeyboardEvent, type RefObject, useEffect, useRef, useState } from 'react';
+import { BusyButton } from './BusyButton';
 
 /**
  * Where a message is written. Enter sends, Shift+Enter starts a new line. While a reply streams, the send
@@ -93,18 +94,10 @@ export function Composer(props: {
         aria-describedby="composer-hint"
       />
       {props.streaming && props.onStop ? (
-        // aria-disabled rather than disabled while stopping, so focus stays on it (and is not dropped to <body>).
-        <button
-          ref={buttonRef}
-          type="button"
-          className="btn btn-stop"
-          onClick={() => void stop()}
-          aria-disabled={stopping || undefined}
-          aria-busy={stopping || undefined}
-        >
+        <BusyButton ref={buttonRef} className="btn btn-stop" busy={stopping} onClick={() => void stop()}>
           <span className="stop-square" aria-hidden="true" />
           {stopping ? 'Stopping…' : 'Stop'}
-        </button>
+        </BusyButton>
       ) : (
         <button ref={buttonRef} type="submit" className="btn btn-primary btn-send" disabled={!canSend}>
           Send

@@ -1,5 +1,6 @@
 import { type ReactNode, useEffect, useId, useRef } from 'react';
 import { keepTabInside } from '../focus';
+import { BusyButton } from './BusyButton';
 
 /**
  * A modal question with a safe default: focus starts on Cancel, Escape cancels, focus stays inside, and goes back
@@ -60,16 +61,13 @@ export function ConfirmDialog(props: {
           <button ref={cancelRef} type="button" className="btn" onClick={props.onCancel}>
             Cancel
           </button>
-          {/* Busy is aria-disabled, not disabled: a disabled button drops focus to <body>, out of the dialog. */}
-          <button
-            type="button"
+          <BusyButton
             className={props.danger ? 'btn btn-danger' : 'btn btn-primary'}
-            onClick={() => !props.busy && props.onConfirm()}
-            aria-disabled={props.busy || undefined}
-            aria-busy={props.busy || undefined}
+            busy={!!props.busy}
+            onClick={props.onConfirm}
           >
             {props.confirmLabel}
-          </button>
+          </BusyButton>
         </div>
       </div>
     </div>

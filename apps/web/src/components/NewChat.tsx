@@ -4,6 +4,7 @@ import { describeError } from '../errors';
 import { Link, useRouter } from '../router';
 import { useTRPC } from '../trpc';
 import { AgentPicker } from './AgentPicker';
+import { BusyButton } from './BusyButton';
 
 /** Starts a chat: pick an agent, optionally name the chat, and go. */
 export function NewChat() {
@@ -67,15 +68,9 @@ export function NewChat() {
             {error}
           </p>
         )}
-        {/* aria-disabled while busy: a disabled button would drop focus to <body> (and keep it there on an error). */}
-        <button
-          type="submit"
-          className="btn btn-primary"
-          aria-disabled={create.isPending || undefined}
-          aria-busy={create.isPending || undefined}
-        >
-          {create.isPending ? 'Starting…' : 'Start chat'}
-        </button>
+        <BusyButton type="submit" className="btn btn-primary" busy={create.isPending} busyLabel="Starting…">
+          Start chat
+        </BusyButton>
       </form>
     </section>
   );

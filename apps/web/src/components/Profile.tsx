@@ -3,6 +3,7 @@ import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { describeError } from '../errors';
 import { useFocusAfterRender } from '../focus';
 import { useTRPC } from '../trpc';
+import { BusyButton } from './BusyButton';
 import { Gauge } from './Gauge';
 
 function DisplayName({ current }: { current: string | null }) {
@@ -38,15 +39,9 @@ function DisplayName({ current }: { current: string | null }) {
           onChange={(e) => setName(e.target.value)}
         />
       </label>
-      {/* Busy buttons here are aria-disabled, not disabled: a disabled button drops focus to <body>. */}
-      <button
-        type="submit"
-        className="btn btn-primary"
-        aria-disabled={update.isPending || undefined}
-        aria-busy={update.isPending || undefined}
-      >
+      <BusyButton type="submit" className="btn btn-primary" busy={update.isPending}>
         Save
-      </button>
+      </BusyButton>
       {status && (
         <p className={status.ok ? 'field-ok' : 'field-error'} role={status.ok ? 'status' : 'alert'}>
           {status.text}
@@ -124,14 +119,9 @@ function Email({ email, verified }: { email: string | null; verified: boolean })
             onChange={(e) => setAddress(e.target.value)}
           />
         </label>
-        <button
-          type="submit"
-          className="btn"
-          aria-disabled={add.isPending || undefined}
-          aria-busy={add.isPending || undefined}
-        >
-          {add.isPending ? 'Sending…' : pending ? 'Send again' : 'Send code'}
-        </button>
+        <BusyButton type="submit" className="btn" busy={add.isPending} busyLabel="Sending…">
+          {pending ? 'Send again' : 'Send code'}
+        </BusyButton>
       </form>
       {pending && (
         <form
@@ -157,14 +147,9 @@ function Email({ email, verified }: { email: string | null; verified: boolean })
               onChange={(e) => setCode(e.target.value.replace(/\D/g, ''))}
             />
           </label>
-          <button
-            type="submit"
-            className="btn btn-primary"
-            aria-disabled={verify.isPending || undefined}
-            aria-busy={verify.isPending || undefined}
-          >
+          <BusyButton type="submit" className="btn btn-primary" busy={verify.isPending}>
             Verify
-          </button>
+          </BusyButton>
         </form>
       )}
       {status && (

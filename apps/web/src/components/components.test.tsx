@@ -1,6 +1,7 @@
 import { cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Connector } from 'wagmi';
+import { BusyButton } from './BusyButton';
 import { Composer } from './Composer';
 import { ConfirmDialog } from './ConfirmDialog';
 import { Gauge } from './Gauge';
@@ -25,6 +26,69 @@ describe('Gauge', () => {
     const meter = screen.getByRole('meter', { name: 'API calls' });
     expect(meter.getAttribute('aria-valuenow')).toBe('10');
     expect((meter.firstElementChild as HTMLElement).style.width).toBe('100.0%');
+  });
+});
+
+describe('BusyButton', () => {
+  it('acts on a press when not busy, and carries no busy state', () => {
+    const onClick = vi.fn();
+    render(
+      <BusyButton busy={false} busyLabel="Saving…" onClick={onClick}>
+        Save
+      </BusyButton>,
+    );
+    const button = screen.getByRole('button', { name: 'Save' }) as HTMLButtonElement;
+    expect(button.type).toBe('button');
+    expect(button.getAttribute('aria-busy')).toBeNull();
+    expect(button.getAttribute('aria-disabled')).toBeNull();
+    fireEvent.click(button);
+    expect(onClick).toHaveBeenCalledOnce();
+  });
+
+  it('while busy says so, stays enabled and focused, and ignores presses', () => {
+    const onClick = vi.fn();
+    const { rerender } = render(
+      <BusyButton busy={false} busyLabel="Saving…" onClick={onClick}>
+        Save
+      </BusyButton>,
+    );
+    const button = screen.getByRole('button', { name: 'Save' }) as HTMLButtonElement;
+    button.focus();
+    rerender(
+      <BusyButton busy busyLabel="Saving…" onClick={onClick}>
+        Save
+      </BusyButton>,
+    );
+    expect(screen.getByRole('button', { name: 'Saving…' })).toBe(button);
+    expect(button.disabled).toBe(false);
+    expect(button.getAttribute('aria-busy')).toBe('true');
+    expect(button.getAttribute('aria-disabled')).toBe('true');
+    expect(document.activeElement).toBe(button);
+    fireEvent.click(button);
+    fireEvent.click(button);
+    expect(onClick).not.toHaveBeenCalled();
+  });
+
+  it('keeps its own label while busy when given no busy label', () => {
+    render(<BusyButton busy>Verify</BusyButton>);
+    expect(screen.getByRole('button', { name: 'Verify' }).getAttribute('aria-busy')).toBe('true');
+  });
+
+  it('as a submit button, submits its form only when not busy', () => {
+    const onSubmit = vi.fn((e: { preventDefault(): void }) => e.preventDefault());
+    const form = (busy: boolean) => (
+      <form onSubmit={onSubmit}>
+        <BusyButton type="submit" busy={busy}>
+          Save
+        </BusyButton>
+      </form>
+    );
+    const { rerender } = render(form(true));
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    expect(onSubmit).not.toHaveBeenCalled();
+    rerender(form(false));
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    expect(onSubmit).toHaveBeenCalledOnce();
   });
 });
 
