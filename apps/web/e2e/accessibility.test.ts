@@ -1,8 +1,10 @@
+import { newWallet } from '@chatplatform/testing/wallet';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserUnavailable, launchChromium, screenshot } from './browser';
-import { DESKTOP, focused, focusInside, PHONE, signedIn } from './harness';
+import { browserUnavailable, launchChromium, screenshot, watchPage } from './browser';
+import { DESKTOP, focused, focusInside, holdRequests, PHONE, signedIn } from './harness';
 import { type E2EServer, startE2EServer } from './server';
+import { installTestWallet } from './wallet';
 
 const skipReason = browserUnavailable();
 
@@ -11,6 +13,13 @@ const focusedId = (page: Page) =>
   page.evaluate(() =>
     document.activeElement === document.body ? 'body' : (document.activeElement?.id ?? ''),
   );
+
+/** Time for a second request to leave, had a press sent one (tRPC batches on the next tick). */
+const aMoment = (page: Page) => page.waitForTimeout(300);
+
+/** Console noise a deliberately failed request leaves (an aborted fetch), which is not a page problem. */
+const realProblems = (problems: string[]) =>
+  problems.filter((p) => !/Failed to load resource|net::ERR_FAILED/.test(p));
 
 describe.skipIf(!!skipReason)('keyboard and focus in Chromium against the real server', () => {
   let server: E2EServer;
@@ -245,6 +254,174 @@ describe.skipIf(!!skipReason)('keyboard and focus in Chromium against the real s
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.getByText(`${email} is verified.`).waitFor();
     expect(await focused(page)).toBe('input "New email"');
+
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('keeps focus on a busy button and acts once: Load earlier messages, Load older chats, Save, Sign out', async () => {
+    const { context, page, problems, call } = await signedIn(browser, server, 'busy-buttons', DESKTOP);
+    // 22 chats (the list shows 20 and offers the rest), the newest with 31 messages (the view shows 30).
+    for (let i = 1; i <= 21; i++) await call('chat.create', { title: `Chat ${String(i).padStart(2, '0')}` });
+    const long = await call('chat.create', { title: 'Long history' });
+    for (let i = 1; i <= 31; i++)
+      await call('message.create', { chatId: long.id, content: `Note ${String(i).padStart(2, '0')}` });
+    await page.goto(`${server.url}/chats/${long.id}`);
+    await page.locator('.msg-user', { hasText: 'Note 31' }).waitFor();
+
+    // Reached by keyboard, the button scrolls into view and starts loading: it says so and keeps focus, and
+    // Enter on it while it loads asks nothing more.
+    let held = await holdRequests(page, 'message.listByChat');
+    await page.getByRole('button', { name: 'Load earlier messages' }).focus();
+    const loadingMessages = page.getByRole('button', { name: 'Loading earlier messages…' });
+    await loadingMessages.waitFor();
+    expect(await loadingMessages.getAttribute('aria-busy')).toBe('true');
+    expect(await loadingMessages.getAttribute('aria-disabled')).toBe('true');
+    expect(await focused(page)).toBe('button "Loading earlier messages…"');
+    await page.keyboard.press('Enter');
+    await aMoment(page);
+    expect(held.seen).toHaveLength(1);
+    await held.release();
+    await page.locator('.msg-user', { hasText: 'Note 01' }).waitFor();
+
+    const chats = page.getByRole('navigation', { name: 'Your chats' });
+    held = await holdRequests(page, 'chat.list');
+    await chats.getByRole('button', { name: 'Load older chats' }).focus();
+    const loadingChats = chats.getByRole('button', { name: 'Loading older chats…' });
+    await loadingChats.waitFor();
+    expect(await loadingChats.getAttribute('aria-busy')).toBe('true');
+    expect(await focused(page)).toBe('button "Loading older chats…"');
+    await page.keyboard.press('Enter');
+    await aMoment(page);
+    expect(held.seen).toHaveLength(1);
+    await held.release();
+    await chats.getByRole('link', { name: /Chat 01/ }).waitFor();
+
+    // Save, pressed by keyboard: Saving… with focus on it; Enter on it or in the title field saves nothing more.
+    await chats.getByRole('button', { name: 'Rename “Chat 21”' }).click();
+    const title = chats.getByLabel('New title for “Chat 21”');
+    await title.fill('Renamed');
+    held = await holdRequests(page, 'chat.update');
+    await chats.getByRole('button', { name: 'Save' }).focus();
+    await page.keyboard.press('Enter');
+    const saving = chats.getByRole('button', { name: 'Saving…' });
+    await saving.waitFor();
+    expect(await saving.getAttribute('aria-busy')).toBe('true');
+    expect(await focused(page)).toBe('button "Saving…"');
+    await page.keyboard.press('Enter');
+    await title.press('Enter');
+    await aMoment(page);
+    expect(held.seen).toHaveLength(1);
+    await held.release();
+    await expect.poll(() => focused(page)).toBe('button "Rename “Renamed”"');
+
+    held = await holdRequests(page, 'auth.logout');
+    await page.getByRole('button', { name: 'Sign out' }).focus();
+    await page.keyboard.press('Enter');
+    const signingOut = page.getByRole('button', { name: 'Signing out…' });
+    await signingOut.waitFor();
+    expect(await signingOut.getAttribute('aria-busy')).toBe('true');
+    expect(await focused(page)).toBe('button "Signing out…"');
+    await page.keyboard.press('Enter');
+    await aMoment(page);
+    expect(held.seen).toHaveLength(1);
+    await held.release();
+    await page.getByRole('heading', { name: 'Sign in with your wallet' }).waitFor();
+
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('keeps focus on Retry while it retries, and retries once however often it is pressed', async () => {
+    const { context, page, problems, call } = await signedIn(browser, server, 'retry-busy', DESKTOP);
+    await call('chat.create', { title: 'Retry chat' });
+    await page.reload();
+    const chats = page.getByRole('navigation', { name: 'Your chats' });
+    await chats.getByRole('link', { name: /Retry chat/ }).click();
+    await expect.poll(() => page.locator('#chat-title').textContent()).toBe('Retry chat');
+
+    // Renamed while the chat cannot be read: asking for it again fails, what was loaded stays, with Retry.
+    const unreachable = (url: URL) => url.pathname.startsWith('/trpc/') && url.pathname.includes('chat.byId');
+    await page.route(unreachable, (route) => route.abort('failed'));
+    await chats.getByRole('button', { name: 'Rename “Retry chat”' }).click();
+    await chats.getByLabel('New title for “Retry chat”').fill('Retried chat');
+    await chats.getByLabel('New title for “Retry chat”').press('Enter');
+    const notice = page.locator('.load-notice');
+    await notice.getByRole('button', { name: 'Retry' }).waitFor();
+    await page.unroute(unreachable);
+
+    const held = await holdRequests(page, 'chat.byId');
+    await notice.getByRole('button', { name: 'Retry' }).focus();
+    await page.keyboard.press('Enter');
+    const retrying = notice.getByRole('button', { name: 'Retrying…' });
+    await retrying.waitFor();
+    expect(await retrying.getAttribute('aria-busy')).toBe('true');
+    expect(await focused(page)).toBe('button "Retrying…"');
+    const asked = held.seen.length;
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Space');
+    await aMoment(page);
+    expect(held.seen).toHaveLength(asked);
+    await held.release();
+    await expect.poll(() => notice.count()).toBe(0);
+    await expect.poll(() => page.locator('#chat-title').textContent()).toBe('Retried chat');
+
+    expect(realProblems(problems)).toEqual([]);
+    await context.close();
+  });
+
+  it('keeps focus on the wallet and Sign in buttons while they work, and connects and signs once', async () => {
+    const context = await browser.newContext(DESKTOP);
+    const wallet = await installTestWallet(context, newWallet());
+    const page = await context.newPage();
+    const problems = watchPage(page);
+    await page.goto(server.url);
+    const testWallet = page.getByRole('button', { name: /Test Wallet/ });
+    await testWallet.waitFor();
+    // The wallet waits for the person to approve the connection (held here until looked at).
+    await page.evaluate(() => {
+      const w = window as unknown as {
+        ethereum: { request(a: { method: string }): Promise<unknown> };
+        connects: number;
+        approve: () => void;
+      };
+      const { request } = w.ethereum;
+      const approved = new Promise<void>((resolve) => {
+        w.approve = resolve;
+      });
+      w.connects = 0;
+      w.ethereum.request = async (args) => {
+        if (args.method === 'eth_requestAccounts') {
+          w.connects += 1;
+          await approved;
+        }
+        return request.call(w.ethereum, args);
+      };
+    });
+    await testWallet.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => testWallet.getAttribute('aria-busy')).toBe('true');
+    expect(await testWallet.getAttribute('aria-disabled')).toBe('true');
+    expect(await focused(page)).toMatch(/^button "Test Wallet/);
+    await page.keyboard.press('Enter');
+    await aMoment(page);
+    expect(await page.evaluate(() => (window as unknown as { connects: number }).connects)).toBe(1);
+    await page.evaluate(() => (window as unknown as { approve: () => void }).approve());
+    await page.getByRole('figure', { name: 'Message to sign' }).waitFor();
+
+    const held = await holdRequests(page, 'auth.authenticate');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    const signingIn = page.getByRole('button', { name: 'Signing in…' });
+    await signingIn.waitFor();
+    expect(await signingIn.getAttribute('aria-busy')).toBe('true');
+    expect(await focused(page)).toBe('button "Signing in…"');
+    await page.keyboard.press('Enter');
+    await aMoment(page);
+    expect(held.seen).toHaveLength(1);
+    expect(wallet.signatures).toBe(1);
+    await held.release();
+    await page.getByRole('heading', { name: /Welcome/ }).waitFor();
 
     expect(problems).toEqual([]);
     await context.close();

@@ -89,3 +89,36 @@ export function focused(page: Page): Promise<string> {
 export function focusInside(page: Page, selector: string): Promise<boolean> {
   return page.evaluate((sel) => !!document.querySelector(sel)?.contains(document.activeElement), selector);
 }
+
+export interface Held {
+  /** The URLs of the requests held so far (each a batch that calls the procedure). */
+  seen: string[];
+  /** Lets the held requests, and any later ones, go through to the server. */
+  release(): Promise<void>;
+}
+
+/**
+ * Holds the page's tRPC requests that call `procedure` (alone or in a batch) until `release()`, counting them:
+ * so a test can look at a control while its action is on its way, and check that it was sent once.
+ */
+export async function holdRequests(page: Page, procedure: string): Promise<Held> {
+  const seen: string[] = [];
+  let open = () => {};
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  const calls = (url: URL) =>
+    url.pathname.startsWith('/trpc/') && url.pathname.slice('/trpc/'.length).split(',').includes(procedure);
+  await page.route(calls, async (route) => {
+    seen.push(route.request().url());
+    await opened;
+    await route.continue().catch(() => {});
+  });
+  return {
+    seen,
+    async release() {
+      open();
+      await page.unroute(calls);
+    },
+  };
+}

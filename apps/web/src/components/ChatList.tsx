@@ -6,6 +6,7 @@ import { nextAfterRemoval, useFocusAfterRender } from '../focus';
 import { pagedQuery } from '../pages';
 import { Link, useRouter } from '../router';
 import { useTRPC, useTRPCClient } from '../trpc';
+import { BusyButton } from './BusyButton';
 import { ConfirmDialog } from './ConfirmDialog';
 
 type Chat = RouterOutputs['chat']['list']['items'][number];
@@ -61,6 +62,7 @@ function ChatRow({ chat, active, onDelete }: { chat: Chat; active: boolean; onDe
   );
   const submit = (e: FormEvent) => {
     e.preventDefault();
+    if (rename.isPending) return;
     const t = title.trim();
     if (!t || t === chat.title) return stopEditing();
     rename.mutate({ id: chat.id, title: t });
@@ -87,9 +89,14 @@ function ChatRow({ chat, active, onDelete }: { chat: Chat; active: boolean; onDe
               }
             }}
           />
-          <button type="submit" className="btn btn-small btn-primary" disabled={rename.isPending}>
+          <BusyButton
+            type="submit"
+            className="btn btn-small btn-primary"
+            busy={rename.isPending}
+            busyLabel="Saving…"
+          >
             Save
-          </button>
+          </BusyButton>
         </form>
         {error && (
           <p className="field-error" role="alert">
@@ -213,14 +220,14 @@ export function ChatList({
         ))}
         {chats.hasNextPage && (
           <li ref={more} className="load-more">
-            <button
-              type="button"
+            <BusyButton
               className="btn btn-ghost btn-small"
+              busy={chats.isFetchingNextPage}
+              busyLabel="Loading older chats…"
               onClick={() => chats.fetchNextPage()}
-              disabled={chats.isFetchingNextPage}
             >
-              {chats.isFetchingNextPage ? 'Loading…' : 'Load older chats'}
-            </button>
+              Load older chats
+            </BusyButton>
           </li>
         )}
       </ul>

@@ -6,6 +6,7 @@ import { pagedQuery } from '../pages';
 import { Link } from '../router';
 import { pollWhileUnreachable, useTRPC, useTRPCClient } from '../trpc';
 import { useChatActions } from '../useChatActions';
+import { BusyButton } from './BusyButton';
 import { useOnVisible } from './ChatList';
 import { Composer } from './Composer';
 import { MessageItem } from './MessageItem';
@@ -103,9 +104,9 @@ export function ChatView({ chatId }: { chatId: string }) {
     for (const q of failed) void q.refetch();
   };
   const retryButton = (
-    <button type="button" className="btn btn-small" onClick={retry} disabled={retrying}>
-      {retrying ? 'Retrying…' : 'Retry'}
-    </button>
+    <BusyButton className="btn btn-small" busy={retrying} busyLabel="Retrying…" onClick={retry}>
+      Retry
+    </BusyButton>
   );
 
   if (chat.isError && !chat.data) {
@@ -145,17 +146,17 @@ export function ChatView({ chatId }: { chatId: string }) {
         <div className="messages-inner">
           {history.hasNextPage && (
             <div ref={older} className="load-more">
-              <button
-                type="button"
+              <BusyButton
                 className="btn btn-ghost btn-small"
+                busy={history.isFetchingNextPage}
+                busyLabel="Loading earlier messages…"
                 onClick={() => {
                   heightBeforeOlder.current = scroller.current?.scrollHeight ?? null;
                   void history.fetchNextPage();
                 }}
-                disabled={history.isFetchingNextPage}
               >
-                {history.isFetchingNextPage ? 'Loading earlier messages…' : 'Load earlier messages'}
-              </button>
+                Load earlier messages
+              </BusyButton>
             </div>
           )}
           {history.isPending && <p className="muted center">Loading messages…</p>}

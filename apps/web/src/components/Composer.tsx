@@ -99,9 +99,16 @@ export function Composer(props: {
           {stopping ? 'Stopping…' : 'Stop'}
         </BusyButton>
       ) : (
-        <button ref={buttonRef} type="submit" className="btn btn-primary btn-send" disabled={!canSend}>
+        // Disabled with nothing to send, but only busy while sending: a focused Send keeps focus.
+        <BusyButton
+          ref={buttonRef}
+          type="submit"
+          className="btn btn-primary btn-send"
+          busy={sending}
+          disabled={!canSend && !sending}
+        >
           Send
-        </button>
+        </BusyButton>
       )}
       <p id="composer-hint" className="composer-hint">
         {text.length > max

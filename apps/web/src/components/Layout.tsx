@@ -4,6 +4,7 @@ import { type ReactNode, useEffect, useLayoutEffect, useRef, useState, useSyncEx
 import { keepTabInside, tabbable } from '../focus';
 import { Link, useRouter } from '../router';
 import { usePlatform, useTRPC } from '../trpc';
+import { BusyButton } from './BusyButton';
 import { ChatList } from './ChatList';
 
 /** Where the sidebar becomes a drawer (styles.css, "Phone width"). */
@@ -165,10 +166,10 @@ export function Layout({ children, activeChatId }: { children: ReactNode; active
               </span>
             )}
           </Link>
-          <button
-            type="button"
+          <BusyButton
             className="nav-link nav-button"
-            disabled={signingOut}
+            busy={signingOut}
+            busyLabel="Signing out…"
             onClick={async () => {
               setSigningOut(true);
               try {
@@ -179,8 +180,8 @@ export function Layout({ children, activeChatId }: { children: ReactNode; active
               }
             }}
           >
-            {signingOut ? 'Signing out…' : 'Sign out'}
-          </button>
+            Sign out
+          </BusyButton>
         </nav>
       </aside>
       {/* For pointers only: keyboards have Escape and screen readers the drawer's own Close menu button. */}

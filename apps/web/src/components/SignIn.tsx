@@ -13,6 +13,7 @@ import { loadDemoAccount } from '../demoWallet';
 import { describeError } from '../errors';
 import { usePlatform, useTRPC } from '../trpc';
 import { chainLabel, chainName, chains } from '../wagmi';
+import { BusyButton } from './BusyButton';
 
 /** Which connectors to offer: each EIP-6963 wallet once, the bare window.ethereum one only if nothing announced itself. */
 export function pickWallets(connectors: readonly Connector[], hasWindowEthereum: boolean) {
@@ -116,13 +117,7 @@ export function SignIn() {
             </ol>
             <div className="wallet-list">
               {wallets.map((c) => (
-                <button
-                  key={c.uid}
-                  type="button"
-                  className="wallet-button"
-                  onClick={() => onConnect(c)}
-                  disabled={busy}
-                >
+                <BusyButton key={c.uid} className="wallet-button" busy={busy} onClick={() => onConnect(c)}>
                   {c.icon ? (
                     <img src={c.icon} alt="" width={28} height={28} />
                   ) : (
@@ -132,7 +127,7 @@ export function SignIn() {
                     <strong>{c.id === 'injected' ? 'Browser wallet' : c.name}</strong>
                     <small>Connect with your extension</small>
                   </span>
-                </button>
+                </BusyButton>
               ))}
               {wallets.length === 0 && (
                 <p className="muted">
@@ -141,12 +136,7 @@ export function SignIn() {
                 </p>
               )}
               {hasDemo && demo && (
-                <button
-                  type="button"
-                  className="wallet-button wallet-demo"
-                  onClick={() => onConnect(demo)}
-                  disabled={busy}
-                >
+                <BusyButton className="wallet-button wallet-demo" busy={busy} onClick={() => onConnect(demo)}>
                   <span className="wallet-icon wallet-icon-demo" aria-hidden="true">
                     D
                   </span>
@@ -157,7 +147,7 @@ export function SignIn() {
                       funds and anyone using this browser can use it.
                     </small>
                   </span>
-                </button>
+                </BusyButton>
               )}
             </div>
           </section>
@@ -219,13 +209,20 @@ export function SignIn() {
                   <figcaption className="sr-only">Message to sign</figcaption>
                   <pre className="siwe-message">{message.data.message}</pre>
                 </figure>
-                <button type="button" className="btn btn-primary btn-block" onClick={onSign} disabled={busy}>
-                  {signMessage.isPending
-                    ? 'Waiting for your wallet…'
-                    : authenticate.isPending
-                      ? 'Signing in…'
-                      : 'Sign in'}
-                </button>
+                <BusyButton
+                  className="btn btn-primary btn-block"
+                  busy={busy}
+                  busyLabel={
+                    signMessage.isPending
+                      ? 'Waiting for your wallet…'
+                      : authenticate.isPending
+                        ? 'Signing in…'
+                        : undefined
+                  }
+                  onClick={onSign}
+                >
+                  Sign in
+                </BusyButton>
               </>
             )}
             <button
