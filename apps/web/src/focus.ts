@@ -25,6 +25,16 @@ export function useFocusAfterRender(): (find: () => HTMLElement | null | undefin
   return useCallback((f) => setFind(() => f), []);
 }
 
+/**
+ * Whether focus has been lost: it is on <body> (where the browser drops it when the focused element goes away or
+ * becomes disabled), or still on one of `leaving`, elements about to go or be disabled. A caller moving focus on
+ * by itself (not in answer to a press) asks this first, so focus the person put somewhere else stays there.
+ */
+export function focusLost(...leaving: (Element | null | undefined)[]): boolean {
+  const active = document.activeElement;
+  return !active || active === document.body || leaving.some((el) => !!el && el === active);
+}
+
 const FOCUSABLE =
   'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 

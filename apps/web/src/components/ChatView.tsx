@@ -2,6 +2,7 @@ import type { RouterOutputs } from '@chatplatform/api';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { describeError, isNotFound } from '../errors';
+import { focusLost } from '../focus';
 import { pagedQuery } from '../pages';
 import { Link } from '../router';
 import { pollWhileUnreachable, useTRPC, useTRPCClient } from '../trpc';
@@ -52,6 +53,16 @@ export function ChatView({ chatId }: { chatId: string }) {
   for (const m of messages) if (m.role === 'AI' && m.parentId) supersededParents.set(m.parentId, m.id);
 
   const quotaOut = actions.quotaExceeded || limits.data?.aiMessages.remaining === 0;
+  const quotaNotice = useRef<HTMLDivElement>(null);
+  const quotaShown = quotaOut && !!limits.data;
+
+  // The last AI message used (or the limits come in saying so) locks the composer, and a disabled text box
+  // drops focus to <body>. Focus goes to the notice that says why instead: focused, it is read out, and Tab
+  // goes on to its link. (Not a read-only text box kept focusable: typing into it would do nothing, with
+  // nothing said.) Focus the person put elsewhere stays there.
+  useEffect(() => {
+    if (quotaShown && focusLost(composer.current)) quotaNotice.current?.focus();
+  }, [quotaShown]);
 
   const older = useOnVisible<HTMLDivElement>(() => {
     if (history.hasNextPage && !history.isFetchingNextPage) {
@@ -195,7 +206,7 @@ export function ChatView({ chatId }: { chatId: string }) {
         {announce}
       </div>
       <footer className="chat-footer">
-        {quotaOut && limits.data && <QuotaBanner limits={limits.data} />}
+        {quotaOut && limits.data && <QuotaBanner ref={quotaNotice} limits={limits.data} />}
         {actions.error && (
           <p className="alert alert-error" role="alert">
             {actions.error}

@@ -1,4 +1,5 @@
 import { type FormEvent, type KeyboardEvent, type RefObject, useEffect, useRef, useState } from 'react';
+import { focusLost } from '../focus';
 import { BusyButton } from './BusyButton';
 
 /**
@@ -32,8 +33,7 @@ export function Composer(props: {
     wasStreaming.current = props.streaming;
     if (!ended) return;
     setStopping(false);
-    const active = document.activeElement;
-    if (!active || active === document.body || active === buttonRef.current) ref.current?.focus();
+    if (focusLost(buttonRef.current)) ref.current?.focus();
   }, [props.streaming, ref]);
 
   useEffect(() => {
