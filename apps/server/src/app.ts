@@ -6,6 +6,7 @@ import { type AppRouter, appRouter, createInnerContext, createOpenApiDocument } 
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { ServerConfig } from './env';
+import { createApiErrors } from './plugins/api-errors';
 import { createFrameworkErrors } from './plugins/framework-errors';
 import { createHttpMethods } from './plugins/http-methods';
 import { createLabels, createMetrics, registerMetrics } from './plugins/metrics';
@@ -40,8 +41,18 @@ export async function buildApp(config: ServerConfig, injected: Injected = {}): P
     metrics.errors.inc({ procedure: labels.procedure(procedure), code: error.code });
     if (error.code === 'INTERNAL_SERVER_ERROR') req.log.error({ err: error, procedure }, 'procedure failed');
   };
+  const onRestError: TrpcOnError = ({ error, path: procedure, req }) => {
+    metrics.errors.inc({ procedure: labels.procedure(procedure), code: error.code });
+    if (error.code === 'INTERNAL_SERVER_ERROR')
+      req.log.error({ err: error, procedure }, 'REST procedure failed');
+  };
   // What the server refuses itself on /trpc (bad URL, body over the limit, batch shape, method) in tRPC's shape.
   const trpcErrors = createTrpcErrors({ router: appRouter, onError: onTrpcError });
+  // The CSRF guard's 415, in the shape of the API refused.
+  const apiErrors = createApiErrors({
+    trpc: { prefix: '/trpc', errors: trpcErrors },
+    rest: { prefix: REST_PREFIX, onError: onRestError },
+  });
   const document = createOpenApiDocument({ baseUrl: REST_PREFIX, router: appRouter });
 
   const app = Fastify({
@@ -85,7 +96,7 @@ export async function buildApp(config: ServerConfig, injected: Injected = {}): P
     trpc: { prefix: '/trpc', router: appRouter, errors: trpcErrors },
     rest: { prefix: REST_PREFIX, document },
   });
-  await registerSecurity(app, { corsOrigins: config.corsOrigins, methods });
+  await registerSecurity(app, { corsOrigins: config.corsOrigins, methods, errors: apiErrors });
   registerMetrics(app, metrics, resources.services.generation, { labels, token: config.metricsToken });
 
   const contextFor = (req: FastifyRequest, setHeader: (k: string, v: string) => void) =>
@@ -115,11 +126,7 @@ export async function buildApp(config: ServerConfig, injected: Injected = {}): P
   await registerRest(app, {
     document,
     createContext: contextFor,
-    onError({ error, path: procedure, req }) {
-      metrics.errors.inc({ procedure: labels.procedure(procedure), code: error.code });
-      if (error.code === 'INTERNAL_SERVER_ERROR')
-        req.log.error({ err: error, procedure }, 'REST procedure failed');
-    },
+    onError: onRestError,
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));

@@ -32,7 +32,9 @@ describe('CSRF guard on mutations', () => {
         authorization: `Bearer ${u.accessToken}`,
       });
       expect(res.status).toBe(415);
-      expect(await res.json()).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
+      expect(await res.json()).toMatchObject({
+        error: { data: { code: 'UNSUPPORTED_MEDIA_TYPE', httpStatus: 415 } },
+      });
       const profile = await fetch(`${s.url}/trpc/user.profile`, {
         headers: { authorization: `Bearer ${u.accessToken}` },
       });

@@ -1,6 +1,8 @@
+import { AppError } from '@chatplatform/api';
 import cors from '@fastify/cors';
 import type { FastifyInstance } from 'fastify';
 import helmet from 'helmet';
+import type { ApiErrors } from './api-errors';
 import type { HttpMethods } from './http-methods';
 
 const JSON_TYPE = /^application\/json\s*(;|$)/i;
@@ -8,10 +10,14 @@ const JSON_TYPE = /^application\/json\s*(;|$)/i;
 /** /trpc/..., /api/... (and the bare prefixes), not /apiary or /trpcx, nor the docs page and its assets. */
 const isApiPath = (url: string) => /^\/(trpc|api)(\/|\?|$)/.test(url) && !/^\/api\/docs(\/|\?|$)/.test(url);
 
+const UNSUPPORTED_MESSAGE = 'Requests that change data must send Content-Type: application/json.';
+
 /**
  * Security headers, CORS from an allow list, and the CSRF guard: a cross-site HTML form can only send
  * form-urlencoded, multipart or text/plain bodies, and tRPC's adapter would run a no-input mutation from
- * one, so every non-GET request to the API must carry application/json.
+ * one, so every non-GET request to the API must carry application/json. The guard's 415 is written by
+ * `errors` (plugins/api-errors.ts) in the shape of the API it refuses: tRPC's on /trpc (one entry per call for
+ * a batch), the REST mirror's on /api; the generic `{ code, message }` elsewhere.
  */
 export async function registerSecurity(
   app: FastifyInstance,
@@ -22,6 +28,8 @@ export async function registerSecurity(
      * with 400), its methods hook after CORS (so a 405 carries CORS headers) and before the CSRF guard.
      */
     methods?: HttpMethods;
+    /** The CSRF guard's 415 in the shape of the API refused (and counted as its errors are). */
+    errors?: ApiErrors;
   },
 ) {
   // helmet's middleware, built once and run on the raw request and response. @fastify/helmet 13 built it anew on
@@ -65,10 +73,11 @@ export async function registerSecurity(
     const hasBody = req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0';
     const isTrpc = req.url.startsWith('/trpc');
     if ((type === undefined && (isTrpc || hasBody)) || (type !== undefined && !JSON_TYPE.test(type))) {
-      return reply.code(415).send({
-        code: 'UNSUPPORTED_MEDIA_TYPE',
-        message: 'Requests that change data must send Content-Type: application/json.',
-      });
+      const error = new AppError('UNSUPPORTED_MEDIA_TYPE', 'UNSUPPORTED_MEDIA_TYPE', UNSUPPORTED_MESSAGE);
+      return (
+        opts.errors?.send(req, reply, error, 415) ??
+        reply.code(415).send({ code: 'UNSUPPORTED_MEDIA_TYPE', message: UNSUPPORTED_MESSAGE })
+      );
     }
   });
 }

@@ -38,6 +38,33 @@ export function trpcTarget(url: string, prefix: string): TrpcTarget | undefined 
   return { batch, paths, count: paths.length };
 }
 
+/**
+ * The calls any URL under the prefix names, for the answers given to URLs that reach no procedure route: what
+ * trpcTarget reads, else the path below the prefix decoded once (as is, when it is not valid percent-encoding;
+ * empty for the bare prefix) and split at commas for a batch.
+ */
+export function trpcCalls(url: string, prefix: string): TrpcTarget & { paths: string[] } {
+  const target = trpcTarget(url, prefix);
+  if (target?.paths) return { ...target, paths: target.paths };
+  const q = url.indexOf('?');
+  const pathname = q === -1 ? url : url.slice(0, q);
+  const raw = pathname.startsWith(`${prefix}/`) ? pathname.slice(prefix.length + 1) : '';
+  const batch = new URLSearchParams(q === -1 ? '' : url.slice(q + 1)).get('batch') === '1';
+  let decoded = raw;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {}
+  const paths = batch ? decoded.split(',') : [decoded];
+  return { batch, paths, count: paths.length };
+}
+
+/** Whether a URL is the prefix itself or below it (/trpc, /trpc?x, /trpc/...; not /trpcx). */
+export function isUnder(url: string, prefix: string): boolean {
+  if (!url.startsWith(prefix)) return false;
+  const next = url.charCodeAt(prefix.length);
+  return Number.isNaN(next) || next === 0x2f || next === 0x3f; // end, '/', '?'
+}
+
 /** tRPC has no code for some statuses (414, 431): those answer BAD_REQUEST with the real status in data.httpStatus. */
 function codeFor(status: number): TRPCError['code'] {
   const codes: Partial<Record<number, TRPCError['code']>> = HTTP_CODE_TO_JSONRPC2;
