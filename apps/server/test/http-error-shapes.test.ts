@@ -10,6 +10,7 @@ import { errorCounts, ROUTES, startPair } from './trpc-pair';
  * that is not valid percent-encoding 400) comes back in the shape of the API it was sent to: tRPC's error
  * envelope on /trpc (an array with one entry per call for a batch, so that httpBatchLink gives each call its
  * error), the REST mirror's on /api. fastify answered all of these in its own JSON shape. The statuses stay.
+ * So does the CSRF guard's 415 (it answered a generic `{ code, message }` on /trpc).
  */
 
 const BODY_LIMIT = 4096;
@@ -128,6 +129,83 @@ each('%s: fastify refusals on /trpc in tRPC error shape', (name) => {
     expect(delta('{procedure="chat.create",code="PAYLOAD_TOO_LARGE"}')).toBe(1);
     expect(delta('{procedure="unknown",code="BAD_REQUEST"}')).toBe(1);
     expect(Object.keys(after).every((k) => !k.includes('aaaa'))).toBe(true);
+  });
+});
+
+each("%s: the CSRF guard's 415 on /trpc in tRPC error shape", (name) => {
+  const unsupported = trpcError('UNSUPPORTED_MEDIA_TYPE', 415, 'UNSUPPORTED_MEDIA_TYPE');
+
+  it.each([
+    ['a text/plain body', { 'content-type': 'text/plain' }, '{}'],
+    ['a form body', { 'content-type': 'application/x-www-form-urlencoded' }, 'title=x'],
+    ['no content type', {}, undefined],
+  ])('415 for %s, one entry per call for a batch', async (_case, headers, body) => {
+    const s = server(name);
+    const opts = { headers: { ...headers, authorization: `Bearer ${token}` }, ...(body ? { body } : {}) };
+    const r = await raw(s.url, 'POST', '/trpc/chat.create', opts);
+    expect(r.status).toBe(415);
+    expect(r.headers['content-type']).toBe('application/json');
+    expect(r.headers['cache-control']).toBe('no-store');
+    expect(r.json).toEqual(unsupported);
+    expect((r.json as { error: { code: number } }).error.code).toBe(-32015);
+    const batch = await raw(s.url, 'POST', '/trpc/chat.create,auth.logout,chat.create?batch=1', opts);
+    expect(batch.status).toBe(415);
+    expect(batch.json).toEqual([unsupported, unsupported, unsupported]);
+  });
+
+  it('the real client reads it as a tRPC error, each call of a batch its own', async () => {
+    const s = server(name);
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'text/plain' };
+    const single = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${s.url}/trpc`, headers })] });
+    const batched = createTRPCClient<AppRouter>({
+      links: [httpBatchLink({ url: `${s.url}/trpc`, headers })],
+    });
+    const errors = await Promise.all([
+      single.chat.create.mutate({ title: 't' }).catch((e: unknown) => e),
+      batched.chat.create.mutate({ title: 't' }).catch((e: unknown) => e),
+      batched.auth.logout.mutate().catch((e: unknown) => e),
+    ]);
+    for (const e of errors) {
+      expect(e).toBeInstanceOf(TRPCClientError);
+      expect((e as TRPCClientError<AppRouter>).data).toMatchObject({
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+        httpStatus: 415,
+        reason: 'UNSUPPORTED_MEDIA_TYPE',
+      });
+    }
+    // Nothing ran: still signed in.
+    expect(
+      (await fetch(`${s.url}/trpc/user.profile`, { headers: { authorization: `Bearer ${token}` } })).status,
+    ).toBe(200);
+  });
+
+  it('counts it in trpc_errors_total, under the procedure named', async () => {
+    const s = server(name);
+    const before = await errorCounts(s);
+    await raw(s.url, 'POST', '/trpc/chat.create', { headers: { 'content-type': 'text/plain' }, body: '{}' });
+    const after = await errorCounts(s);
+    const k = '{procedure="chat.create",code="UNSUPPORTED_MEDIA_TYPE"}';
+    expect((after[k] ?? 0) - (before[k] ?? 0)).toBe(1);
+  });
+});
+
+describe("the CSRF guard's 415 on /api in the REST error shape", () => {
+  it('415 with the REST shape and reason, counted in trpc_errors_total', async () => {
+    const before = await errorCounts(fast);
+    const r = await raw(fast.url, 'POST', '/api/chat', {
+      headers: { 'content-type': 'text/plain', authorization: `Bearer ${token}` },
+      body: '{"title":"x"}',
+    });
+    expect(r.status).toBe(415);
+    expect(r.json).toEqual({
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      message:
+        'Requests that send or change data must use Content-Type: application/json (an empty body is fine).',
+      reason: 'UNSUPPORTED_MEDIA_TYPE',
+    });
+    const after = await errorCounts(fast);
+    const k = '{procedure="unknown",code="UNSUPPORTED_MEDIA_TYPE"}';
+    expect((after[k] ?? 0) - (before[k] ?? 0)).toBe(1);
   });
 });
 
