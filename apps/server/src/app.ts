@@ -48,7 +48,7 @@ export async function buildApp(config: ServerConfig, injected: Injected = {}): P
   };
   // What the server refuses itself on /trpc (bad URL, body over the limit, batch shape, method) in tRPC's shape.
   const trpcErrors = createTrpcErrors({ router: appRouter, onError: onTrpcError });
-  // The CSRF guard's 415, in the shape of the API refused.
+  // The CSRF guard's 415 and the REST mirror's 405, in the shape of the API refused.
   const apiErrors = createApiErrors({
     trpc: { prefix: '/trpc', errors: trpcErrors },
     rest: { prefix: REST_PREFIX, onError: onRestError },
@@ -95,6 +95,7 @@ export async function buildApp(config: ServerConfig, injected: Injected = {}): P
   const methods = createHttpMethods(app, {
     trpc: { prefix: '/trpc', router: appRouter, errors: trpcErrors },
     rest: { prefix: REST_PREFIX, document },
+    errors: apiErrors,
   });
   await registerSecurity(app, { corsOrigins: config.corsOrigins, methods, errors: apiErrors });
   registerMetrics(app, metrics, resources.services.generation, { labels, token: config.metricsToken });

@@ -86,16 +86,27 @@ describe('REST mirror: errors are JSON { code, message } with the matching statu
     }
   });
 
-  it('404 for an unknown path or method under /api', async () => {
+  it('404 for an unknown path under /api', async () => {
     for (const [method, path] of [
       ['GET', '/nope'],
-      ['DELETE', '/auth/config'],
-      ['PATCH', '/chat/'],
+      ['DELETE', '/nope'],
       ['GET', '/chat/a/b/c'],
     ] as const) {
       const r = await rest(s, method, path, { token: u.accessToken });
       expect(r.status, `${method} ${path}`).toBe(404);
       expect(expectErrorShape(r.body).code).toBe('NOT_FOUND');
+    }
+  });
+
+  it('405 with Allow for a method a path under /api does not serve (test/rest-methods.test.ts has them all)', async () => {
+    for (const [method, path, allow] of [
+      ['DELETE', '/auth/config', 'GET, HEAD, OPTIONS'],
+      ['PATCH', '/chat/', 'GET, HEAD, POST, OPTIONS'],
+    ] as const) {
+      const r = await rest(s, method, path, { token: u.accessToken });
+      expect(r.status, `${method} ${path}`).toBe(405);
+      expect(r.headers.get('allow')).toBe(allow);
+      expect(expectErrorShape(r.body).code).toBe('METHOD_NOT_SUPPORTED');
     }
   });
 

@@ -122,3 +122,58 @@ export async function holdRequests(page: Page, procedure: string): Promise<Held>
     },
   };
 }
+
+/**
+ * Lets a test cut the page's reply streams (message.stream over SSE) as a dropped connection would: after
+ * `cut()`, each open stream fails with a network error and every reconnection is refused, while queries and
+ * mutations still go through. Installed in the loaded page (the client looks up fetch at each request).
+ */
+export async function streamCutter(page: Page): Promise<{ cut(): Promise<void> }> {
+  await page.evaluate(() => {
+    const w = window as unknown as { fetch: typeof fetch; cutStreams: () => void };
+    const realFetch = w.fetch.bind(window);
+    const open = new Set<() => void>();
+    let down = false;
+    w.cutStreams = () => {
+      down = true;
+      for (const cut of open) cut();
+      open.clear();
+    };
+    w.fetch = async (input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (!new URL(url, location.href).pathname.startsWith('/trpc/message.stream'))
+        return realFetch(input, init);
+      if (down) throw new TypeError('Failed to fetch');
+      const res = await realFetch(input, init);
+      const reader = res.body?.getReader();
+      if (!reader) return res;
+      let cut = () => {};
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          cut = () => {
+            controller.error(new TypeError('network error'));
+            reader.cancel().catch(() => {});
+          };
+          open.add(cut);
+        },
+        async pull(controller) {
+          try {
+            const { done, value } = await reader.read();
+            if (done) {
+              open.delete(cut);
+              controller.close();
+            } else controller.enqueue(value);
+          } catch {
+            // Cut: the stream has already failed.
+          }
+        },
+        cancel(reason) {
+          open.delete(cut);
+          return reader.cancel(reason);
+        },
+      });
+      return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+    };
+  });
+  return { cut: () => page.evaluate(() => (window as unknown as { cutStreams: () => void }).cutStreams()) };
+}

@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserUnavailable, launchChromium, screenshot } from './browser';
-import { focused, signedIn } from './harness';
+import { focused, signedIn, streamCutter } from './harness';
 import { type E2EServer, startE2EServer } from './server';
 
 const skipReason = browserUnavailable();
@@ -119,6 +119,49 @@ describe.skipIf(!!skipReason)('replies rendered from Markdown in Chromium agains
 
     // The aborted request is the only console noise.
     expect(problems.filter((p) => !/Failed to load resource|net::ERR_FAILED/.test(p))).toEqual([]);
+    await context.close();
+  });
+
+  it('shows the reply stopped once the stop is accepted, even when its stream was cut and never says so', async () => {
+    const { context, page, problems, call } = await signedIn(browser, server, 'stop-stream-cut');
+    const chat = await call('chat.create', { title: 'Cut stream' });
+    await page.goto(`${server.url}/chats/${chat.id}`);
+    const streams = await streamCutter(page);
+    const composer = page.getByLabel('Message', { exact: true });
+    await composer.fill('Tell me a long story');
+    await composer.press('Enter');
+    const reply = page.locator('.msg-ai').last();
+    await reply.locator('.live .markdown').waitFor();
+
+    // The stream's connection drops and stays down; the stop still reaches the server and is accepted.
+    await streams.cut();
+    await page.getByRole('button', { name: 'Stop', exact: true }).click();
+    await page.getByRole('button', { name: 'Stopping…' }).waitFor();
+
+    // No closing event will come: the page reads the stored reply and shows how it ended, with its text.
+    await expect.poll(() => reply.getAttribute('data-status')).toBe('stopped');
+    await reply.getByText('Stopped', { exact: true }).waitFor();
+    const kept = (await reply.locator('.markdown').textContent()) ?? '';
+    expect(kept.length).toBeGreaterThan(0);
+    // Said to a screen reader as a reply's end is.
+    expect((await page.locator('.chat-view > .sr-only[aria-live="polite"]').textContent())?.trim()).toBe(
+      kept.trim(),
+    );
+    await page.getByRole('button', { name: 'Send' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Stopping…' }).count()).toBe(0);
+    await expect.poll(() => focused(page)).toBe('textarea "Message"');
+    expect(await page.locator('.chat-footer').getByRole('alert').count()).toBe(0);
+    await screenshot(page, '22-stopped-stream-cut');
+
+    // What a reload shows from the server: the same.
+    const shown = await reply.textContent();
+    await page.reload();
+    await expect.poll(() => page.locator('.msg-ai').last().textContent()).toBe(shown);
+
+    // The refused reconnections are the only console noise.
+    expect(
+      problems.filter((p) => !/Failed to load resource|net::ERR_FAILED|Failed to fetch/.test(p)),
+    ).toEqual([]);
     await context.close();
   });
 });

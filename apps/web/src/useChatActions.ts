@@ -1,7 +1,8 @@
 import type { RouterOutputs } from '@chatplatform/api';
 import { type InfiniteData, useQueryClient } from '@tanstack/react-query';
-import { useCallback, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { describeError, isQuotaExceeded } from './errors';
+import { settleStop } from './stop';
 import { useTRPC, useTRPCClient } from './trpc';
 
 type Page = RouterOutputs['message']['listByChat'];
@@ -23,6 +24,13 @@ export function useChatActions(chatId: string) {
   const [error, setError] = useState<string | null>(null);
   const [quotaExceeded, setQuotaExceeded] = useState(false);
   const key = historyKey(trpc.message.listByChat.pathKey(), chatId);
+  const mounted = useRef(true);
+  useEffect(() => {
+    mounted.current = true;
+    return () => {
+      mounted.current = false;
+    };
+  }, []);
 
   const append = useCallback(
     (...msgs: Message[]) => {
@@ -36,6 +44,34 @@ export function useChatActions(chatId: string) {
           pages: [{ ...newest, items: [...newest.items, ...msgs.filter((m) => !known.has(m.id))] }, ...rest],
         };
       });
+    },
+    [qc, key],
+  );
+
+  /** The message as the history holds it, or undefined when it is not there (the chat's history is gone). */
+  const cached = useCallback(
+    (id: string) =>
+      qc
+        .getQueryData<InfiniteData<Page, string | null>>(key)
+        ?.pages.flatMap((p) => p.items)
+        .find((m) => m.id === id),
+    [qc, key],
+  );
+
+  /** Puts the stored version of a message where the history shows it. */
+  const replace = useCallback(
+    (msg: Message) => {
+      qc.setQueryData<InfiniteData<Page, string | null>>(key, (data) =>
+        data
+          ? {
+              ...data,
+              pages: data.pages.map((p) => ({
+                ...p,
+                items: p.items.map((m) => (m.id === msg.id ? msg : m)),
+              })),
+            }
+          : data,
+      );
     },
     [qc, key],
   );
@@ -88,18 +124,40 @@ export function useChatActions(chatId: string) {
     [client, append, fail, qc, trpc],
   );
 
+  /**
+   * Stops a reply; resolves true once it has ended, false when it did not (the caller offers Stop again, and
+   * `error` says why). The reply's stream normally brings the end; should it not within a few seconds after the
+   * stop was accepted (its connection is cut), the stored reply is read and shown as it ended, and `onRead`
+   * gets it (for an announcement, as a stream's end has).
+   */
   const stop = useCallback(
-    async (messageId: string): Promise<boolean> => {
+    async (messageId: string, onRead?: (m: Message) => void): Promise<boolean> => {
       setError(null);
+      let stopStatus: string;
       try {
-        await client.message.stop.mutate({ messageId });
-        return true;
+        ({ status: stopStatus } = await client.message.stop.mutate({ messageId }));
       } catch (err) {
         setError(describeError(err));
         return false;
       }
+      const settled = await settleStop({
+        stopStatus,
+        ended: () => !mounted.current || cached(messageId)?.status !== 'streaming',
+        read: () => client.message.byId.query({ id: messageId }),
+        wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      });
+      if (!settled.ended) {
+        setError('The reply has not stopped yet. Try Stop again.');
+        return false;
+      }
+      if (settled.message && mounted.current && cached(messageId)?.status === 'streaming') {
+        replace(settled.message);
+        refresh();
+        onRead?.(settled.message);
+      }
+      return true;
     },
-    [client],
+    [client, cached, replace, refresh],
   );
 
   return {

@@ -1,7 +1,7 @@
-import type { OpenAPIObject } from '@chatplatform/api';
+import { AppError, type OpenAPIObject } from '@chatplatform/api';
 import { type AnyTRPCProcedure, type AnyTRPCRouter, TRPCError } from '@trpc/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { compareSpecificity } from './rest';
+import type { ApiErrors } from './api-errors';
 import { type TrpcErrors, type TrpcTarget, trpcTarget } from './trpc-errors';
 
 /** The order methods are listed in an Allow header. */
@@ -16,6 +16,8 @@ const TRPC_METHODS: Record<string, readonly string[]> = {
 export interface HttpMethodsOptions {
   trpc: { prefix: string; router: AnyTRPCRouter; errors: TrpcErrors };
   rest: { prefix: string; document: OpenAPIObject };
+  /** Writes a refusal in the shape of the API refused (plugins/api-errors.ts): the REST mirror's 405. */
+  errors: ApiErrors;
 }
 
 /**
@@ -30,10 +32,16 @@ export interface HttpMethodsOptions {
  *   shape, 405 METHOD_NOT_SUPPORTED (404 for a path that names no procedure), instead of reaching the CSRF
  *   guard (415) or tRPC's fetch Request (which throws on TRACE). Every 405 carries an Allow header, tRPC's own
  *   included (a GET to a mutation, a POST to a query).
+ * - under /api, a method a path that exists does not serve (DELETE where the document has only GET, a GET to a
+ *   POST operation, TRACE; HEAD as GET) is refused with 405 METHOD_NOT_SUPPORTED in the REST error shape,
+ *   before the CSRF guard; trpc-to-openapi answered 404 (fastify 404 for methods it does not route). A path
+ *   the document has for no method stays a 404.
  *
  * Allow lists what the path serves: for a tRPC path its procedures' methods (query and subscription GET, HEAD;
- * mutation POST), for a REST path the operations of the OpenAPI document, for other routes their methods;
- * OPTIONS always. Returns the two onRequest hooks for registerSecurity to place around CORS.
+ * mutation POST), for a REST path the operations of the OpenAPI document whose path matches it (the same
+ * document and procedure metas the REST mirror is built from, matched as trpc-to-openapi matches them: every
+ * operation counts, so /chat/recent lists /chat/{id}'s methods too), for other routes their methods; OPTIONS
+ * always. Returns the two onRequest hooks for registerSecurity to place around CORS.
  */
 export function createHttpMethods(app: FastifyInstance, opts: HttpMethodsOptions) {
   const { prefix: trpcPrefix, router, errors } = opts.trpc;
@@ -77,20 +85,25 @@ export function createHttpMethods(app: FastifyInstance, opts: HttpMethodsOptions
     return types.length === 0 ? undefined : types.flatMap((t) => TRPC_METHODS[t] ?? []);
   };
 
+  /** The methods a path below /api serves: a route of its own (the docs), else the document's operations. */
+  const restPathMethods = (pathname: string): Iterable<string> | undefined => {
+    const own =
+      exact.get(pathname) ??
+      wildcards.find((w) => w.prefix.startsWith(restBase) && pathname.startsWith(w.prefix))?.methods;
+    return own ?? restMethods(restOps, pathname.slice(opts.rest.prefix.length));
+  };
+
   /** The Allow header for a URL; undefined when nothing is there (GET would answer 404). */
   const allowFor = (url: string): string | undefined => {
     const pathname = url.split('?', 1)[0] ?? '';
     let methods: Iterable<string> | undefined;
     if (pathname === '*') methods = METHOD_ORDER;
+    else if (pathname.startsWith(restBase)) methods = restPathMethods(pathname);
     else if (exact.has(pathname)) methods = exact.get(pathname);
     else {
       const target = trpcTarget(url, trpcPrefix);
       if (target) methods = trpcMethods(target);
-      else if (pathname.startsWith(restBase)) {
-        // A route of its own below the prefix (the docs' files), else an operation of the document.
-        const own = wildcards.find((w) => w.prefix.startsWith(restBase) && pathname.startsWith(w.prefix));
-        methods = own ? own.methods : restMethods(restOps, pathname.slice(opts.rest.prefix.length));
-      } else methods = wildcards.find((w) => pathname.startsWith(w.prefix))?.methods;
+      else methods = wildcards.find((w) => pathname.startsWith(w.prefix))?.methods;
     }
     return methods && allowHeader(methods);
   };
@@ -133,9 +146,17 @@ export function createHttpMethods(app: FastifyInstance, opts: HttpMethodsOptions
     return reply.callNotFound();
   }
 
-  /** After CORS, before the CSRF guard: HEAD as GET on the API; methods tRPC does not read. */
+  /**
+   * After CORS, before the CSRF guard: methods a REST path does not serve; HEAD as GET on the API; methods
+   * tRPC does not read.
+   */
   async function methods(req: FastifyRequest, reply: FastifyReply) {
     const method = req.method;
+    if (method === 'OPTIONS') return; // a CORS preflight, answered by @fastify/cors
+    if (req.url.startsWith(restBase)) {
+      const refused = refuseRest(req, reply);
+      if (refused) return refused;
+    }
     if (method === 'GET' || method === 'POST') return;
     if (method === 'HEAD') {
       const route = req.routeOptions.url;
@@ -145,10 +166,30 @@ export function createHttpMethods(app: FastifyInstance, opts: HttpMethodsOptions
       }
       return;
     }
-    if (method === 'OPTIONS') return; // a CORS preflight, answered by @fastify/cors
     // tRPC reads GET and POST only: any other method is refused in tRPC's shape, before the CSRF guard (415).
     const target = trpcTarget(req.url, trpcPrefix);
     if (target) return refuseTrpc(req, reply, target);
+  }
+
+  /**
+   * 405 for a method a path below /api does not serve (HEAD as GET), with Allow; undefined when the method is
+   * served there, or when nothing is (the REST mirror's 404).
+   */
+  function refuseRest(req: FastifyRequest, reply: FastifyReply) {
+    const pathname = req.url.split('?', 1)[0] ?? '';
+    const method = req.method === 'HEAD' ? 'GET' : req.method;
+    const served = restPathMethods(pathname);
+    if (!served) return undefined;
+    const set = new Set(served);
+    if (set.has(method)) return undefined;
+    const allow = allowHeader(set);
+    const error = new AppError(
+      'METHOD_NOT_SUPPORTED',
+      'METHOD_NOT_SUPPORTED',
+      `This path does not serve ${method}: it allows ${allow}.`,
+    );
+    reply.header('allow', allow);
+    return opts.errors.send(req, reply, error, 405);
   }
 
   /** tRPC's per-call answer to a method it does not read: 405, or 404 for a path that is no procedure. */
@@ -219,12 +260,11 @@ interface RestOperation {
 }
 
 /**
- * Each path of the OpenAPI document as a pattern over the path below the prefix, with its methods; paths with
- * static segments first, as the REST mirror matches them (/chat/recent is not /chat/{id}).
+ * Each path of the OpenAPI document as a pattern over the path below the prefix (case-insensitive, as
+ * trpc-to-openapi's), with its methods.
  */
 function restOperations(doc: OpenAPIObject): RestOperation[] {
-  const paths = Object.entries(doc.paths ?? {}).sort(([a], [b]) => compareSpecificity(a, b));
-  return paths.map(([path, item]) => {
+  return Object.entries(doc.paths ?? {}).map(([path, item]) => {
     const source = path
       .replace(/\/+$/, '')
       .split('/')
@@ -237,7 +277,19 @@ function restOperations(doc: OpenAPIObject): RestOperation[] {
   });
 }
 
-/** The methods the document gives `path` (below the prefix); undefined when it has no such path. */
+/**
+ * The methods the document serves at `path` (below the prefix): those of every operation whose path matches
+ * it, as trpc-to-openapi finds a procedure for a method (a static path does not hide a `{param}` one: DELETE
+ * /chat/recent reaches DELETE /chat/{id}); undefined when no path of the document matches. The path is
+ * normalized first as the library reads it, through a WHATWG URL (dot segments, backslashes).
+ */
 function restMethods(ops: RestOperation[], path: string): string[] | undefined {
-  return ops.find((o) => o.pattern.test(path))?.methods;
+  const normalized = /[.%\\]/.test(path) ? new URL(path, 'http://localhost').pathname : path;
+  let methods: string[] | undefined;
+  for (const o of ops) {
+    if (!o.pattern.test(normalized)) continue;
+    methods ??= [];
+    for (const m of o.methods) if (!methods.includes(m)) methods.push(m);
+  }
+  return methods;
 }

@@ -218,7 +218,11 @@ export function ChatView({ chatId }: { chatId: string }) {
             stickToBottom.current = true;
             return actions.send(text);
           }}
-          onStop={streamingMsg && actions.canStop ? () => actions.stop(streamingMsg.id) : undefined}
+          onStop={
+            streamingMsg && actions.canStop
+              ? () => actions.stop(streamingMsg.id, (m) => setAnnounce(m.content))
+              : undefined
+          }
           disabled={quotaOut}
           disabledReason="You have no AI messages left"
           autoFocus

@@ -5,7 +5,8 @@ import { BusyButton } from './BusyButton';
 /**
  * Where a message is written. Enter sends, Shift+Enter starts a new line. While a reply streams, the send
  * button becomes Stop; once pressed it says "Stopping…" (busy, not pressable again) until the reply ends, or
- * until `onStop` resolves false (the stop failed; the caller says why), when it is Stop again.
+ * until `onStop` resolves false (the stop failed, or the reply did not end; the caller says why), when it is
+ * Stop again.
  */
 export function Composer(props: {
   onSend: (text: string) => Promise<boolean> | boolean;
