@@ -2,6 +2,7 @@ import { AppError, type OpenAPIObject } from '@chatplatform/api';
 import { type AnyTRPCProcedure, type AnyTRPCRouter, TRPCError } from '@trpc/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiErrors } from './api-errors';
+import { compareSpecificity } from './rest';
 import { type TrpcErrors, type TrpcTarget, trpcTarget } from './trpc-errors';
 
 /** The order methods are listed in an Allow header. */
@@ -38,10 +39,11 @@ export interface HttpMethodsOptions {
  *   the document has for no method stays a 404.
  *
  * Allow lists what the path serves: for a tRPC path its procedures' methods (query and subscription GET, HEAD;
- * mutation POST), for a REST path the operations of the OpenAPI document whose path matches it (the same
- * document and procedure metas the REST mirror is built from, matched as trpc-to-openapi matches them: every
- * operation counts, so /chat/recent lists /chat/{id}'s methods too), for other routes their methods; OPTIONS
- * always. Returns the two onRequest hooks for registerSecurity to place around CORS.
+ * mutation POST), for a REST path the operations of the OpenAPI document there (the document the REST
+ * mirror is built from, from the procedures' openapi meta; its most specific path that matches, so
+ * /chat/recent is GET only and DELETE there is a 405, not a call of DELETE /chat/{id} with the id "recent"),
+ * for other routes their methods; OPTIONS always. Returns the two onRequest hooks for registerSecurity to
+ * place around CORS.
  */
 export function createHttpMethods(app: FastifyInstance, opts: HttpMethodsOptions) {
   const { prefix: trpcPrefix, router, errors } = opts.trpc;
@@ -260,11 +262,12 @@ interface RestOperation {
 }
 
 /**
- * Each path of the OpenAPI document as a pattern over the path below the prefix (case-insensitive, as
- * trpc-to-openapi's), with its methods.
+ * Each path of the OpenAPI document as a pattern over the path below the prefix, with its methods; paths with
+ * static segments first, as the REST mirror matches them (/chat/recent is not /chat/{id}).
  */
 function restOperations(doc: OpenAPIObject): RestOperation[] {
-  return Object.entries(doc.paths ?? {}).map(([path, item]) => {
+  const paths = Object.entries(doc.paths ?? {}).sort(([a], [b]) => compareSpecificity(a, b));
+  return paths.map(([path, item]) => {
     const source = path
       .replace(/\/+$/, '')
       .split('/')
@@ -278,18 +281,11 @@ function restOperations(doc: OpenAPIObject): RestOperation[] {
 }
 
 /**
- * The methods the document serves at `path` (below the prefix): those of every operation whose path matches
- * it, as trpc-to-openapi finds a procedure for a method (a static path does not hide a `{param}` one: DELETE
- * /chat/recent reaches DELETE /chat/{id}); undefined when no path of the document matches. The path is
- * normalized first as the library reads it, through a WHATWG URL (dot segments, backslashes).
+ * The methods the document gives `path` (below the prefix): those of its most specific path that matches
+ * (/chat/recent is its own resource, GET only, not a chat id); undefined when it has no such path. The path is
+ * normalized first as trpc-to-openapi reads it, through a WHATWG URL (dot segments, backslashes).
  */
 function restMethods(ops: RestOperation[], path: string): string[] | undefined {
   const normalized = /[.%\\]/.test(path) ? new URL(path, 'http://localhost').pathname : path;
-  let methods: string[] | undefined;
-  for (const o of ops) {
-    if (!o.pattern.test(normalized)) continue;
-    methods ??= [];
-    for (const m of o.methods) if (!methods.includes(m)) methods.push(m);
-  }
-  return methods;
+  return ops.find((o) => o.pattern.test(normalized))?.methods;
 }
