@@ -122,6 +122,16 @@ export async function buildApp(config: ServerConfig, injected: Injected = {}): P
         onError: onTrpcError,
       } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
     });
+    // /trpc itself and paths no procedure route matches (/trpc/a/b): tRPC's 404 for an unknown procedure,
+    // answered before a body is read (an empty JSON body would be a 400 first).
+    await scope.register(
+      async (s) => {
+        const notFound = trpcErrors.notFound('/trpc');
+        s.addHook('onRequest', async (req, reply) => notFound(req, reply));
+        s.setNotFoundHandler(notFound);
+      },
+      { prefix: '/trpc' },
+    );
   });
 
   await registerRest(app, {

@@ -3,7 +3,7 @@ import { type AnyTRPCProcedure, type AnyTRPCRouter, TRPCError } from '@trpc/serv
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiErrors } from './api-errors';
 import { compareSpecificity } from './rest';
-import { type TrpcErrors, type TrpcTarget, trpcTarget } from './trpc-errors';
+import { isUnder, type TrpcErrors, type TrpcTarget, trpcTarget } from './trpc-errors';
 
 /** The order methods are listed in an Allow header. */
 const METHOD_ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
@@ -30,9 +30,9 @@ export interface HttpMethodsOptions {
  * - OPTIONS without an Origin header is not a CORS preflight (@fastify/cors would refuse it with 400): it is
  *   answered 204 with an Allow header listing the path's methods, or 404 where GET would say 404.
  * - on /trpc, a method tRPC does not read (PUT, PATCH, DELETE, TRACE, ...) is refused per call in tRPC's
- *   shape, 405 METHOD_NOT_SUPPORTED (404 for a path that names no procedure), instead of reaching the CSRF
- *   guard (415) or tRPC's fetch Request (which throws on TRACE). Every 405 carries an Allow header, tRPC's own
- *   included (a GET to a mutation, a POST to a query).
+ *   shape, 405 METHOD_NOT_SUPPORTED (404 for a path that names no procedure, or that no procedure route
+ *   matches: /trpc, /trpc/a/b), instead of reaching the CSRF guard (415) or tRPC's fetch Request (which throws
+ *   on TRACE). Every 405 carries an Allow header, tRPC's own included (a GET to a mutation, a POST to a query).
  * - under /api, a method a path that exists does not serve (DELETE where the document has only GET, a GET to a
  *   POST operation, TRACE; HEAD as GET) is refused with 405 METHOD_NOT_SUPPORTED in the REST error shape,
  *   before the CSRF guard; trpc-to-openapi answered 404 (fastify 404 for methods it does not route). A path
@@ -141,6 +141,7 @@ export function createHttpMethods(app: FastifyInstance, opts: HttpMethodsOptions
       if (!methods) return refuseTrpc(req, reply, target);
       return reply.code(204).header('allow', allowHeader(methods)).send();
     }
+    if (isUnder(req.url, trpcPrefix)) return errors.notFound(trpcPrefix)(req, reply);
     const allow = allowFor(req.url);
     if (allow) return reply.code(204).header('allow', allow).send();
     if (req.url.startsWith(restBase))
@@ -171,6 +172,7 @@ export function createHttpMethods(app: FastifyInstance, opts: HttpMethodsOptions
     // tRPC reads GET and POST only: any other method is refused in tRPC's shape, before the CSRF guard (415).
     const target = trpcTarget(req.url, trpcPrefix);
     if (target) return refuseTrpc(req, reply, target);
+    if (isUnder(req.url, trpcPrefix)) return errors.notFound(trpcPrefix)(req, reply);
   }
 
   /**

@@ -140,7 +140,25 @@ export function createTrpcErrors(opts: { router: AnyTRPCRouter; onError?: TrpcOn
     };
   }
 
-  return { request, calls, errorHandler };
+  /**
+   * A not-found handler for URLs under `prefix` that reach no procedure route (the bare prefix, a path with a
+   * slash): tRPC's answer to an unknown procedure, 404 NOT_FOUND naming the path, one entry per call for a
+   * batch. No call of such a URL runs, whatever its comma-separated parts name, so onError hears each without
+   * a path (counted under "unknown", never under a real procedure's name).
+   */
+  function notFound(prefix: string) {
+    return (req: FastifyRequest, reply: FastifyReply) => {
+      const { batch, paths } = trpcCalls(req.url, prefix);
+      const entries = paths.map((path) => {
+        const error = new TRPCError({ code: 'NOT_FOUND', message: `No procedure found on path "${path}"` });
+        report(req, error, undefined);
+        return entry(error, path, undefined);
+      });
+      return write(reply, batch ? entries : entries[0], getHTTPStatusCode(entries));
+    };
+  }
+
+  return { request, calls, errorHandler, notFound };
 }
 
 export type TrpcErrors = ReturnType<typeof createTrpcErrors>;
