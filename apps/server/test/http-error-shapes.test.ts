@@ -10,7 +10,9 @@ import { errorCounts, ROUTES, startPair } from './trpc-pair';
  * that is not valid percent-encoding 400) comes back in the shape of the API it was sent to: tRPC's error
  * envelope on /trpc (an array with one entry per call for a batch, so that httpBatchLink gives each call its
  * error), the REST mirror's on /api. fastify answered all of these in its own JSON shape. The statuses stay.
- * So does the CSRF guard's 415 (it answered a generic `{ code, message }` on /trpc).
+ * So do the CSRF guard's 415 (it answered a generic `{ code, message }` on /trpc) and the 404 for a path under
+ * /trpc that no procedure route matches (/trpc, /trpc/a/b: fastify's 404 in the generic shape), now tRPC's
+ * NOT_FOUND as for an unknown procedure.
  */
 
 const BODY_LIMIT = 4096;
@@ -189,6 +191,95 @@ each("%s: the CSRF guard's 415 on /trpc in tRPC error shape", (name) => {
   });
 });
 
+each('%s: paths under /trpc that no procedure route matches: NOT_FOUND in tRPC error shape', (name) => {
+  /** What tRPC itself answers for an unknown procedure, with `path` in place of its name. */
+  const unknownProcedure = async (s: TestServer, path: string) => {
+    const r = await raw(s.url, 'GET', '/trpc/no.such');
+    expect(r.status).toBe(404);
+    return JSON.parse(r.body.replaceAll('no.such', JSON.stringify(path).slice(1, -1))) as unknown;
+  };
+
+  it.each([
+    ['/trpc', ''],
+    ['/trpc/', ''],
+    ['/trpc?input=%7B%7D', ''],
+    ['/trpc/a/b', 'a/b'],
+    ['/trpc/user.profile/extra?input=%7B%7D', 'user.profile/extra'],
+    ['/trpc/a%20b/c', 'a b/c'],
+  ])('%s: 404 as for an unknown procedure named %j', async (url, path) => {
+    const s = server(name);
+    const r = await raw(s.url, 'GET', url);
+    expect(r.status).toBe(404);
+    expect(r.headers['content-type']).toBe('application/json');
+    expect(r.headers['cache-control']).toBe('no-store');
+    expect(r.headers['x-request-id']).toBeDefined();
+    expect(r.json).toEqual(await unknownProcedure(s, path));
+    expect(r.json).toMatchObject({
+      error: { code: -32004, data: { code: 'NOT_FOUND', httpStatus: 404, path } },
+    });
+  });
+
+  it('a batch: one entry per call', async () => {
+    const s = server(name);
+    const r = await raw(s.url, 'GET', '/trpc/a/b,user.profile?batch=1');
+    expect(r.status).toBe(404);
+    expect(r.json).toEqual([await unknownProcedure(s, 'a/b'), await unknownProcedure(s, 'user.profile')]);
+    const bare = await raw(s.url, 'GET', '/trpc?batch=1');
+    expect(bare.status).toBe(404);
+    expect(bare.json).toEqual([await unknownProcedure(s, '')]);
+  });
+
+  it('every method: 404 (HEAD without a body; a POST before its body is read; TRACE before the CSRF guard)', async () => {
+    const s = server(name);
+    const expected = await unknownProcedure(s, 'a/b');
+    for (const [method, opts] of [
+      ['POST', { headers: json, body: '{}' }],
+      ['POST', { headers: json, body: '' }],
+      ['POST', { headers: json, body: '{not json' }],
+      ['TRACE', {}],
+      ['DELETE', {}],
+      ['PUT', { headers: { 'content-type': 'text/plain' }, body: 'x' }],
+      ['OPTIONS', {}],
+    ] as const) {
+      const r = await raw(s.url, method, '/trpc/a/b', opts);
+      expect(r.status, `${method} ${JSON.stringify(opts)}`).toBe(404);
+      expect(r.json, method).toEqual(expected);
+    }
+    const head = await raw(s.url, 'HEAD', '/trpc/a/b');
+    expect(head.status).toBe(404);
+    expect(head.body).toBe('');
+  });
+
+  it('the real client reads it as a tRPC error (a client pointed at a wrong URL), each call of a batch its own', async () => {
+    const s = server(name);
+    const headers = { authorization: `Bearer ${token}` };
+    const url = `${s.url}/trpc/v1`;
+    const single = createTRPCClient<AppRouter>({ links: [httpLink({ url, headers })] });
+    const batched = createTRPCClient<AppRouter>({ links: [httpBatchLink({ url, headers })] });
+    const errors = await Promise.all([
+      single.user.profile.query().catch((e: unknown) => e),
+      batched.user.profile.query().catch((e: unknown) => e),
+      batched.user.limits.query().catch((e: unknown) => e),
+    ]);
+    for (const e of errors) {
+      expect(e).toBeInstanceOf(TRPCClientError);
+      expect((e as TRPCClientError<AppRouter>).data).toMatchObject({ code: 'NOT_FOUND', httpStatus: 404 });
+    }
+  });
+
+  it('counts each call in trpc_errors_total under "unknown", never under a name from the URL', async () => {
+    const s = server(name);
+    const before = await errorCounts(s);
+    await raw(s.url, 'GET', '/trpc/zzq/b');
+    await raw(s.url, 'GET', '/trpc/zzq/b,user.profile?batch=1');
+    const after = await errorCounts(s);
+    const k = '{procedure="unknown",code="NOT_FOUND"}';
+    expect((after[k] ?? 0) - (before[k] ?? 0)).toBe(3);
+    const changed = Object.keys(after).filter((key) => after[key] !== before[key]);
+    expect(changed).toEqual([k]);
+  });
+});
+
 describe("the CSRF guard's 415 on /api in the REST error shape", () => {
   it('415 with the REST shape and reason, counted in trpc_errors_total', async () => {
     const before = await errorCounts(fast);
@@ -244,13 +335,23 @@ describe('no bad URL is a 500', () => {
     '/trpc/%ZZ,%ZZ,%ZZ?batch=1&input=%zz',
     '/trpc/user.profile?input=%zz',
     '/trpc/user.profile?batch=1&input=%7B%22',
+    '/trpc',
+    '/trpc/a/b',
+    '/trpc/a/b,user.profile?batch=1',
+    '/trpc/%zz/b',
+    '/trpc/a/%zz',
     '/api/%',
     '/api/chat/%C0%AF',
+    '/api/user/profile',
+    '/api/auth/logout',
+    '/api/chat/recent',
+    '/api/openapi.json',
+    '/api/chat/..',
     '/api/chat?limit=%zz',
     '/%zz',
   ])('%s', async (path) => {
     for (const s of [fast, official]) {
-      for (const method of ['GET', 'HEAD', 'POST', 'OPTIONS', 'TRACE', 'DELETE']) {
+      for (const method of ['GET', 'HEAD', 'POST', 'OPTIONS', 'TRACE', 'DELETE', 'PATCH']) {
         const r = await raw(s.url, method, path, method === 'POST' ? { headers: json, body: '{}' } : {});
         expect(r.status, `${method} ${path}`).toBeLessThan(500);
       }
