@@ -7,6 +7,7 @@ import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/a
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { ServerConfig } from './env';
 import { createApiErrors } from './plugins/api-errors';
+import { createClientErrors } from './plugins/client-errors';
 import { createFrameworkErrors } from './plugins/framework-errors';
 import { createHttpMethods } from './plugins/http-methods';
 import { createLabels, createMetrics, registerMetrics } from './plugins/metrics';
@@ -69,6 +70,11 @@ export async function buildApp(config: ServerConfig, injected: Injected = {}): P
     bodyLimit: config.bodyLimit,
     forceCloseConnections: true,
     routerOptions: { maxParamLength: 5000 },
+    // What Node's HTTP parser refuses (headers over the limit 431, malformed HTTP 400) as JSON, counted.
+    clientErrorHandler: createClientErrors({
+      count: ({ method, status }) =>
+        metrics.requests.inc({ method, route: 'unmatched', status: String(status) }),
+    }),
     frameworkErrors: createFrameworkErrors({
       trpc: { prefix: '/trpc', errors: trpcErrors },
       rest: { prefix: REST_PREFIX },
