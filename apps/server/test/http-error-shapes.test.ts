@@ -347,6 +347,8 @@ describe('no bad URL is a 500', () => {
     '/api/chat/recent',
     '/api/openapi.json',
     '/api/chat/..',
+    '/api//%20',
+    '/api//chat/%2e%2e/user/profile',
     '/api/chat?limit=%zz',
     '/%zz',
   ])('%s', async (path) => {

@@ -258,6 +258,19 @@ function withoutBody(reply: FastifyReply, payload: unknown): unknown {
   return payload;
 }
 
+/**
+ * A path as trpc-to-openapi reads it: the pathname of `http://127.0.0.1${path}` (dot segments resolved,
+ * backslashes as slashes). Never as a URL of its own: `//x` would be a host.
+ */
+function normalized(path: string): string {
+  if (!/[.%\\]/.test(path)) return path;
+  try {
+    return new URL(`http://localhost${path}`).pathname;
+  } catch {
+    return path;
+  }
+}
+
 interface RestOperation {
   pattern: RegExp;
   methods: string[];
@@ -288,6 +301,5 @@ function restOperations(doc: OpenAPIObject): RestOperation[] {
  * normalized first as trpc-to-openapi reads it, through a WHATWG URL (dot segments, backslashes).
  */
 function restMethods(ops: RestOperation[], path: string): string[] | undefined {
-  const normalized = /[.%\\]/.test(path) ? new URL(path, 'http://localhost').pathname : path;
-  return ops.find((o) => o.pattern.test(normalized))?.methods;
+  return ops.find((o) => o.pattern.test(normalized(path)))?.methods;
 }
