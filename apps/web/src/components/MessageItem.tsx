@@ -1,5 +1,6 @@
 import type { RouterOutputs } from '@chatplatform/api';
-import { memo } from 'react';
+import { memo, useState } from 'react';
+import { BusyButton } from './BusyButton';
 import { LiveReply } from './LiveReply';
 import { Markdown } from './Markdown';
 
@@ -15,10 +16,22 @@ export const MessageItem = memo(function MessageItem(props: {
   message: Message;
   superseded: boolean;
   canRegenerate: boolean;
-  onRegenerate: () => void;
+  /** Resolves when the new reply is on its way (or failed): Regenerate is busy until then. */
+  onRegenerate: () => Promise<unknown>;
   onStreamEnd: (text: string) => void;
 }) {
   const m = props.message;
+  // Each Regenerate is a new reply and one AI message of the quota: a second press while the first is on its way
+  // must not send another.
+  const [regenerating, setRegenerating] = useState(false);
+  const regenerate = async () => {
+    setRegenerating(true);
+    try {
+      await props.onRegenerate();
+    } finally {
+      setRegenerating(false);
+    }
+  };
   if (m.role === 'USER') {
     return (
       <li className="msg msg-user">
@@ -53,12 +66,17 @@ export const MessageItem = memo(function MessageItem(props: {
             {label && <span className={`tag tag-${m.status}`}>{label}</span>}
             {m.modelUsed && <span className="muted small">{m.modelUsed}</span>}
             {props.canRegenerate && (
-              <button type="button" className="btn btn-ghost btn-small" onClick={props.onRegenerate}>
+              <BusyButton
+                className="btn btn-ghost btn-small"
+                busy={regenerating}
+                busyLabel="Regenerating…"
+                onClick={regenerate}
+              >
                 <svg viewBox="0 0 20 20" aria-hidden="true" className="btn-icon">
                   <path d="M4 10a6 6 0 0 1 10.5-4M16 4v3h-3M16 10a6 6 0 0 1-10.5 4M4 16v-3h3" />
                 </svg>
                 Regenerate
-              </button>
+              </BusyButton>
             )}
           </div>
         )}
