@@ -225,6 +225,8 @@ describe.skipIf(!!skipReason)('the web app in Chromium against the real server',
       String(AI_LIMIT),
     );
     await page.getByRole('meter', { name: 'API calls' }).waitFor();
+    // The agents this account owns against AGENTS_MAX_PER_USER (the server's default, 50).
+    expect(await page.getByRole('meter', { name: 'Agents' }).getAttribute('aria-valuemax')).toBe('50');
     await screenshot(page, '09-profile');
 
     // Sign out: this tab and the other one.

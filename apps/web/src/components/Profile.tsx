@@ -185,6 +185,7 @@ export function Profile() {
               limit={limits.data.aiMessages.limit}
             />
             <Gauge label="API calls" used={limits.data.apiCalls.used} limit={limits.data.apiCalls.limit} />
+            <Gauge label="Agents" used={limits.data.agents.used} limit={limits.data.agents.limit} />
           </div>
         ) : (
           <p className="muted">Loading…</p>
