@@ -296,6 +296,7 @@ describe('agents', () => {
       'openai/fast',
       'openai/glacial',
       'openai/many',
+      'openai/sleepy',
       'openai/slow',
     ]);
   });
