@@ -332,6 +332,55 @@ describe.skipIf(!!skipReason)('keyboard and focus in Chromium against the real s
     await context.close();
   });
 
+  it('moves focus to the first chat or message the last Load older press brought in, not to <body>', async () => {
+    const { context, page, problems, call } = await signedIn(browser, server, 'load-more-gone', DESKTOP);
+    // 22 chats (the list shows 20, then the last 2), the newest with 31 messages (the view shows 30, then 1).
+    for (let i = 1; i <= 21; i++) await call('chat.create', { title: `Chat ${String(i).padStart(2, '0')}` });
+    const long = await call('chat.create', { title: 'Long history' });
+    for (let i = 1; i <= 31; i++)
+      await call('message.create', { chatId: long.id, content: `Note ${String(i).padStart(2, '0')}` });
+    await page.goto(`${server.url}/chats/${long.id}`);
+    await page.locator('.msg-user', { hasText: 'Note 31' }).waitFor();
+
+    // Pressed from the keyboard, the last page comes in and the button goes: focus is on the oldest message,
+    // where the button was, and in view.
+    await page.getByRole('button', { name: 'Load earlier messages' }).focus();
+    await page.keyboard.press('Enter');
+    await page.locator('.msg-user', { hasText: 'Note 01' }).waitFor();
+    await expect.poll(() => page.getByRole('button', { name: /earlier messages/ }).count()).toBe(0);
+    await expect.poll(() => focused(page)).toBe('li "You said:Note 01"');
+    expect(await page.locator('.msg-user', { hasText: 'Note 01' }).isVisible()).toBe(true);
+    // Tab goes on from there.
+    await page.keyboard.press('Tab');
+    expect(await focusInside(page, '.chat-view')).toBe(true);
+
+    const chats = page.getByRole('navigation', { name: 'Your chats' });
+    await chats.getByRole('button', { name: 'Load older chats' }).focus();
+    await page.keyboard.press('Enter');
+    await chats.getByRole('link', { name: /Chat 01/ }).waitFor();
+    await expect.poll(() => chats.getByRole('button', { name: /older chats/ }).count()).toBe(0);
+    // The list is newest first: Chat 02 is the first of the last page.
+    await expect.poll(() => focused(page)).toMatch(/^a "Chat 02/);
+
+    // Loaded by scrolling (infinite scroll) with focus elsewhere: focus stays where it is.
+    await page.reload();
+    const composer = page.getByLabel('Message', { exact: true });
+    await expect.poll(() => focused(page)).toBe('textarea "Message"');
+    await chats.getByRole('button', { name: 'Load older chats' }).scrollIntoViewIfNeeded();
+    await chats.getByRole('link', { name: /Chat 01/ }).waitFor();
+    await page.locator('.messages').evaluate((el) => {
+      el.scrollTop = 0;
+    });
+    await page.locator('.msg-user', { hasText: 'Note 01' }).waitFor();
+    await expect.poll(() => page.getByRole('button', { name: /Load (older|earlier)/ }).count()).toBe(0);
+    await aMoment(page);
+    expect(await focused(page)).toBe('textarea "Message"');
+    expect(await composer.isVisible()).toBe(true);
+
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
   it('keeps focus on Retry while it retries, and retries once however often it is pressed', async () => {
     const { context, page, problems, call } = await signedIn(browser, server, 'retry-busy', DESKTOP);
     await call('chat.create', { title: 'Retry chat' });

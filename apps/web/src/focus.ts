@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { type RefCallback, useCallback, useEffect, useRef, useState } from 'react';
 
 /**
  * Where focus goes when the item `removedId` leaves a list: the item after it, else the one before it, else
@@ -23,6 +23,34 @@ export function useFocusAfterRender(): (find: () => HTMLElement | null | undefin
     find()?.focus();
   }, [find]);
   return useCallback((f) => setFind(() => f), []);
+}
+
+/**
+ * A ref for a control that goes away once its action is done (Load older chats when the last page is in, Retry
+ * when the chat loads, a wallet button when the wallet connects): if the control has focus as it goes, focus
+ * moves to `find()` once the render that removed it is on screen, instead of dropping to <body>. Focus anywhere
+ * else stays where it is, so a load the person did not ask for from the keyboard (infinite scroll, a poll) never
+ * pulls focus away; with `orFromBody`, focus that was nowhere (on <body>) moves too. One ref serves several
+ * controls. (React detaches a removed element's ref before taking the element out of the page, so the element
+ * still has focus when its ref's cleanup runs.)
+ */
+export function useFocusWhenGone<T extends HTMLElement>(
+  find: () => HTMLElement | null | undefined,
+  { orFromBody = false }: { orFromBody?: boolean } = {},
+): RefCallback<T> {
+  const focusAfterRender = useFocusAfterRender();
+  const latest = useRef(find);
+  latest.current = find;
+  return useCallback(
+    (el: T | null) => {
+      if (!el) return;
+      return () => {
+        if (orFromBody ? focusLost(el) : document.activeElement === el)
+          focusAfterRender(() => latest.current());
+      };
+    },
+    [focusAfterRender, orFromBody],
+  );
 }
 
 /**

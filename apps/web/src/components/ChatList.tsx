@@ -2,7 +2,7 @@ import type { RouterOutputs } from '@chatplatform/api';
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, type RefObject, useEffect, useRef, useState } from 'react';
 import { describeError } from '../errors';
-import { nextAfterRemoval, useFocusAfterRender } from '../focus';
+import { nextAfterRemoval, useFocusAfterRender, useFocusWhenGone } from '../focus';
 import { pagedQuery } from '../pages';
 import { Link, useRouter } from '../router';
 import { useTRPC, useTRPCClient } from '../trpc';
@@ -193,6 +193,17 @@ export function ChatList({
       onError: (err) => setDeleteError(describeError(err)),
     }),
   );
+  // Load older chats goes once the last page is in: focus on it goes to the first chat that page brought (where
+  // the button was, so Tab and reading go on from there), else to the last chat, as when a chat is deleted.
+  const loadMoreButton = useFocusWhenGone<HTMLButtonElement>(() => {
+    const first = chats.data?.pages.at(-1)?.items[0];
+    const nav = navRef.current;
+    return (
+      (first ? nav?.querySelector<HTMLElement>(`a[href="/chats/${first.id}"]`) : null) ??
+      [...(nav?.querySelectorAll<HTMLElement>('a.chat-link') ?? [])].at(-1) ??
+      newChat?.current
+    );
+  });
   const more = useOnVisible<HTMLLIElement>(() => {
     if (chats.hasNextPage && !chats.isFetchingNextPage) void chats.fetchNextPage();
   }, chats.hasNextPage);
@@ -221,6 +232,7 @@ export function ChatList({
         {chats.hasNextPage && (
           <li ref={more} className="load-more">
             <BusyButton
+              ref={loadMoreButton}
               className="btn btn-ghost btn-small"
               busy={chats.isFetchingNextPage}
               busyLabel="Loading older chats…"

@@ -2,7 +2,7 @@ import type { RouterOutputs } from '@chatplatform/api';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { describeError, isNotFound } from '../errors';
-import { focusLost } from '../focus';
+import { focusLost, useFocusWhenGone } from '../focus';
 import { pagedQuery } from '../pages';
 import { Link } from '../router';
 import { pollWhileUnreachable, useTRPC, useTRPCClient } from '../trpc';
@@ -10,7 +10,7 @@ import { useChatActions } from '../useChatActions';
 import { BusyButton } from './BusyButton';
 import { useOnVisible } from './ChatList';
 import { Composer } from './Composer';
-import { MessageItem } from './MessageItem';
+import { MessageItem, messageDomId } from './MessageItem';
 import { QuotaBanner } from './QuotaBanner';
 
 export type Message = RouterOutputs['message']['listByChat']['items'][number];
@@ -64,6 +64,14 @@ export function ChatView({ chatId }: { chatId: string }) {
     if (quotaShown && focusLost(composer.current)) quotaNotice.current?.focus();
   }, [quotaShown]);
 
+  // Load earlier messages goes once the oldest page is in: focus on it goes to the first message that page brought,
+  // the oldest, just after where the button was, so reading goes on down through the older messages into the
+  // ones already read (else to the message list).
+  const messageList = useRef<HTMLOListElement>(null);
+  const loadEarlierButton = useFocusWhenGone<HTMLButtonElement>(() => {
+    const first = history.data?.pages.at(-1)?.items[0];
+    return (first ? document.getElementById(messageDomId(first.id)) : null) ?? messageList.current;
+  });
   const older = useOnVisible<HTMLDivElement>(() => {
     if (history.hasNextPage && !history.isFetchingNextPage) {
       heightBeforeOlder.current = scroller.current?.scrollHeight ?? null;
@@ -158,6 +166,7 @@ export function ChatView({ chatId }: { chatId: string }) {
           {history.hasNextPage && (
             <div ref={older} className="load-more">
               <BusyButton
+                ref={loadEarlierButton}
                 className="btn btn-ghost btn-small"
                 busy={history.isFetchingNextPage}
                 busyLabel="Loading earlier messages…"
@@ -176,7 +185,7 @@ export function ChatView({ chatId }: { chatId: string }) {
               <p className="muted">No messages yet. Say hello below.</p>
             </div>
           )}
-          <ol className="message-list" aria-label="Messages" aria-live="off">
+          <ol ref={messageList} className="message-list" aria-label="Messages" aria-live="off" tabIndex={-1}>
             {messages.map((m) => (
               <MessageItem
                 key={m.id}

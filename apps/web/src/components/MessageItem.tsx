@@ -6,6 +6,9 @@ import { Markdown } from './Markdown';
 
 type Message = RouterOutputs['message']['listByChat']['items'][number];
 
+/** The id of a message's element (it takes focus from script, as after Load earlier messages). */
+export const messageDomId = (id: string) => `msg-${id}`;
+
 const STATUS_LABEL: Record<string, string> = {
   stopped: 'Stopped',
   error: 'Failed',
@@ -34,7 +37,7 @@ export const MessageItem = memo(function MessageItem(props: {
   };
   if (m.role === 'USER') {
     return (
-      <li className="msg msg-user">
+      <li id={messageDomId(m.id)} className="msg msg-user" tabIndex={-1}>
         <span className="sr-only">You said:</span>
         <div className="bubble bubble-user">{m.content}</div>
       </li>
@@ -42,7 +45,12 @@ export const MessageItem = memo(function MessageItem(props: {
   }
   const label = STATUS_LABEL[m.status];
   return (
-    <li className={props.superseded ? 'msg msg-ai superseded' : 'msg msg-ai'} data-status={m.status}>
+    <li
+      id={messageDomId(m.id)}
+      className={props.superseded ? 'msg msg-ai superseded' : 'msg msg-ai'}
+      data-status={m.status}
+      tabIndex={-1}
+    >
       <div className="avatar" aria-hidden="true">
         AI
       </div>
