@@ -300,6 +300,16 @@ describe("the CSRF guard's 415 on /api in the REST error shape", () => {
   });
 });
 
+describe('the CSRF guard covers /trpc and /api, not paths that merely begin alike', () => {
+  it.each([['/apiary'], ['/trpcx/user.profile'], ['/api-docs']])(
+    'POST %s with text/plain is the plain 404 of an unknown path, not a 415',
+    async (path) => {
+      const r = await raw(fast.url, 'POST', path, { headers: { 'content-type': 'text/plain' }, body: 'x' });
+      expect(r.status).toBe(404);
+    },
+  );
+});
+
 describe('fastify refusals on /api in the REST error shape', () => {
   it('413 for a body over the limit (unchanged)', async () => {
     const r = await raw(fast.url, 'POST', '/api/chat', { headers: json, body: big });

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import helmet from 'helmet';
 import type { ApiErrors } from './api-errors';
 import type { HttpMethods } from './http-methods';
+import { isUnder } from './trpc-errors';
 
 const JSON_TYPE = /^application\/json\s*(;|$)/i;
 
@@ -68,10 +69,10 @@ export async function registerSecurity(
   if (opts.methods) app.addHook('onRequest', opts.methods.methods);
   app.addHook('onRequest', async (req, reply) => {
     if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return;
-    if (!req.url.startsWith('/trpc') && !req.url.startsWith('/api')) return;
+    const isTrpc = isUnder(req.url, '/trpc');
+    if (!isTrpc && !isUnder(req.url, '/api')) return;
     const type = req.headers['content-type'];
     const hasBody = req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0';
-    const isTrpc = req.url.startsWith('/trpc');
     if ((type === undefined && (isTrpc || hasBody)) || (type !== undefined && !JSON_TYPE.test(type))) {
       const error = new AppError('UNSUPPORTED_MEDIA_TYPE', 'UNSUPPORTED_MEDIA_TYPE', UNSUPPORTED_MESSAGE);
       return (

@@ -1,5 +1,6 @@
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
+import { isUnder } from './trpc-errors';
 
 const API_PREFIXES = ['/trpc', '/api', '/metrics', '/healthz', '/readyz', '/.well-known'];
 
@@ -14,9 +15,7 @@ export async function registerWeb(app: FastifyInstance, opts: { dist: string | u
     });
   }
   app.setNotFoundHandler((req, reply) => {
-    const isApi = API_PREFIXES.some(
-      (p) => req.url === p || req.url.startsWith(`${p}/`) || req.url.startsWith(`${p}?`),
-    );
+    const isApi = API_PREFIXES.some((p) => isUnder(req.url, p));
     if (
       opts.dist &&
       !isApi &&
