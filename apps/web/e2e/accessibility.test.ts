@@ -414,6 +414,76 @@ describe.skipIf(!!skipReason)('keyboard and focus in Chromium against the real s
     await held.release();
     await expect.poll(() => notice.count()).toBe(0);
     await expect.poll(() => page.locator('#chat-title').textContent()).toBe('Retried chat');
+    // Retry went with the notice: focus is in the chat's text box, not on <body>.
+    await expect.poll(() => focused(page)).toBe('textarea "Message"');
+
+    expect(realProblems(problems)).toEqual([]);
+    await context.close();
+  });
+
+  it('keeps “Could not load this chat” up with Retry busy until the retry is answered, then focuses the composer', async () => {
+    const { context, page, problems, call } = await signedIn(browser, server, 'retry-screen', DESKTOP);
+    const chat = await call('chat.create', { title: 'Flaky chat' });
+    const unreachable = (url: URL) => url.pathname.startsWith('/trpc/') && url.pathname.includes('chat.byId');
+    const view = page.locator('.chat-view');
+    const heading = view.getByRole('heading', { name: 'Could not load this chat' });
+    const retryButton = view.getByRole('button', { name: /^Retry/ });
+    /** From now on, notes whether anything replaces the error screen (the empty-state box goes). */
+    const watchScreen = () =>
+      page.evaluate(() => {
+        const w = window as unknown as { swapped: boolean };
+        w.swapped = false;
+        new MutationObserver(() => {
+          if (!document.querySelector('.chat-view .empty-state')) w.swapped = true;
+        }).observe(document.body, { childList: true, subtree: true });
+      });
+    const swapped = () => page.evaluate(() => (window as unknown as { swapped: boolean }).swapped);
+
+    await page.route(unreachable, (route) => route.abort('failed'));
+    await page.goto(`${server.url}/chats/${chat.id}`);
+    await heading.waitFor();
+    await watchScreen();
+
+    // Retry, failing again (the request and its two automatic retries): the screen stays, Retry busy, focus on it.
+    await retryButton.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => retryButton.getAttribute('aria-busy')).toBe('true');
+    expect(await focused(page)).toBe('button "Retrying…"');
+    await expect.poll(() => retryButton.getAttribute('aria-busy')).toBe(null);
+    expect(await focused(page)).toBe('button "Retry"');
+    expect(await swapped()).toBe(false);
+
+    // The server answers again, slowly: the screen stays with Retry busy until the chat is in, then focus moves
+    // to the text box in the loaded chat.
+    await page.unroute(unreachable);
+    const held = await holdRequests(page, 'chat.byId');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => retryButton.getAttribute('aria-busy')).toBe('true');
+    await aMoment(page);
+    expect(await heading.isVisible()).toBe(true);
+    expect(await focused(page)).toBe('button "Retrying…"');
+    expect(await swapped()).toBe(false);
+    await held.release();
+    await expect.poll(() => page.locator('#chat-title').textContent()).toBe('Flaky chat');
+    await expect.poll(() => focused(page)).toBe('textarea "Message"');
+
+    // The 10 s poll does the same: failing, the screen and focus on Retry stay; answered while focus is in the
+    // sidebar, focus stays there.
+    await page.route(unreachable, (route) => route.abort('failed'));
+    await page.reload();
+    await heading.waitFor();
+    await watchScreen();
+    await retryButton.focus();
+    await expect.poll(() => retryButton.getAttribute('aria-busy')).toBe('true');
+    await expect.poll(() => retryButton.getAttribute('aria-busy')).toBe(null);
+    expect(await focused(page)).toBe('button "Retry"');
+    expect(await swapped()).toBe(false);
+    await page.unroute(unreachable);
+    const chats = page.getByRole('navigation', { name: 'Your chats' });
+    await chats.getByRole('link', { name: /Flaky chat/ }).focus();
+    await expect.poll(() => page.locator('#chat-title').textContent()).toBe('Flaky chat');
+    await aMoment(page);
+    expect(await focused(page)).toMatch(/^a "Flaky chat/);
 
     expect(realProblems(problems)).toEqual([]);
     await context.close();

@@ -2,7 +2,7 @@ import type { RouterOutputs } from '@chatplatform/api';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { describeError, isNotFound } from '../errors';
-import { focusLost, useFocusWhenGone } from '../focus';
+import { focusLost, tabbable, useFocusWhenGone } from '../focus';
 import { pagedQuery } from '../pages';
 import { Link } from '../router';
 import { pollWhileUnreachable, useTRPC, useTRPCClient } from '../trpc';
@@ -52,6 +52,20 @@ export function ChatView({ chatId }: { chatId: string }) {
   const supersededParents = new Map<string, string>();
   for (const m of messages) if (m.role === 'AI' && m.parentId) supersededParents.set(m.parentId, m.id);
 
+  // Asked again (Retry, the 10 s poll), a query with nothing loaded drops its error and is pending until the
+  // answer: the error it last failed with is kept here, so "Could not load this chat" stays up, with Retry busy,
+  // until the chat loads or fails again, instead of giving way to an empty chat view (taking Retry, and focus,
+  // with it) and coming back. `recovered`: the chat loaded after that screen.
+  const [chatLoadError, setChatLoadError] = useState<unknown>(null);
+  const [recovered, setRecovered] = useState(false);
+  if (!chat.data) {
+    if (chat.error && chat.error !== chatLoadError) setChatLoadError(chat.error);
+  } else if (chatLoadError !== null) {
+    setChatLoadError(null);
+    setRecovered(true);
+  }
+  const view = useRef<HTMLElement>(null);
+
   const quotaOut = actions.quotaExceeded || limits.data?.aiMessages.remaining === 0;
   const quotaNotice = useRef<HTMLDivElement>(null);
   const quotaShown = quotaOut && !!limits.data;
@@ -72,6 +86,18 @@ export function ChatView({ chatId }: { chatId: string }) {
     const first = history.data?.pages.at(-1)?.items[0];
     return (first ? document.getElementById(messageDomId(first.id)) : null) ?? messageList.current;
   });
+  // A Retry that worked goes with its screen or notice: focus on it goes into the loaded chat, to the text box
+  // (where opening a chat puts it; the region it is in is named by the chat's title), else to the notice that
+  // says why it is locked, else to the screen's first control (a chat that turned out not to exist). For the
+  // error screen, focus that was nowhere moves too, as when a chat opens; focus elsewhere (the sidebar, during
+  // the poll) stays.
+  const focusInChat = () =>
+    (composer.current && !composer.current.disabled ? composer.current : null) ??
+    quotaNotice.current ??
+    (view.current ? tabbable(view.current)[0] : null);
+  const screenRetry = useFocusWhenGone<HTMLButtonElement>(focusInChat, { orFromBody: true });
+  const noticeRetry = useFocusWhenGone<HTMLButtonElement>(focusInChat);
+
   const older = useOnVisible<HTMLDivElement>(() => {
     if (history.hasNextPage && !history.isFetchingNextPage) {
       heightBeforeOlder.current = scroller.current?.scrollHeight ?? null;
@@ -104,7 +130,7 @@ export function ChatView({ chatId }: { chatId: string }) {
   // Only the server's NOT_FOUND means the chat is gone; a network or server error keeps what was loaded.
   if (isNotFound(chat.error) || isNotFound(history.error)) {
     return (
-      <section className="chat-view">
+      <section ref={view} className="chat-view">
         <div className="empty-state">
           <h1 className="h2">Chat not found</h1>
           <p className="muted">It may have been deleted, or the link is wrong.</p>
@@ -117,31 +143,34 @@ export function ChatView({ chatId }: { chatId: string }) {
   }
 
   const failed = [chat, history].filter((q) => q.isError);
+  // The chat could not be loaded, and is pending again only while it is asked again.
+  const chatError = chat.data ? null : (chat.error ?? chatLoadError);
+  const toRetry = chatError !== null && !chat.isError ? [chat, ...failed] : failed;
   const loadError = failed[0]?.error;
-  const retrying = failed.some((q) => q.isFetching);
+  const retrying = toRetry.some((q) => q.isFetching);
   const retry = () => {
-    for (const q of failed) void q.refetch();
+    for (const q of toRetry) void q.refetch();
   };
-  const retryButton = (
-    <BusyButton className="btn btn-small" busy={retrying} busyLabel="Retrying…" onClick={retry}>
+  const retryButton = (ref: typeof screenRetry) => (
+    <BusyButton ref={ref} className="btn btn-small" busy={retrying} busyLabel="Retrying…" onClick={retry}>
       Retry
     </BusyButton>
   );
 
-  if (chat.isError && !chat.data) {
+  if (chatError !== null) {
     return (
-      <section className="chat-view">
+      <section ref={view} className="chat-view">
         <div className="empty-state" role="alert">
           <h1 className="h2">Could not load this chat</h1>
-          <p className="muted">{describeError(chat.error)}</p>
-          {retryButton}
+          <p className="muted">{describeError(chatError)}</p>
+          {retryButton(screenRetry)}
         </div>
       </section>
     );
   }
 
   return (
-    <section className="chat-view" aria-labelledby="chat-title">
+    <section ref={view} className="chat-view" aria-labelledby="chat-title">
       <header className="chat-header">
         <h1 id="chat-title" className="chat-heading">
           {chat.data?.title ?? ' '}
@@ -158,7 +187,7 @@ export function ChatView({ chatId }: { chatId: string }) {
             {history.data ? 'Showing what was loaded. ' : ''}
             {describeError(loadError)}
           </span>
-          {retryButton}
+          {retryButton(noticeRetry)}
         </div>
       )}
       <div className="messages" ref={scroller} onScroll={onScroll}>
@@ -234,7 +263,8 @@ export function ChatView({ chatId }: { chatId: string }) {
           }
           disabled={quotaOut}
           disabledReason="You have no AI messages left"
-          autoFocus
+          // After the error screen, focus moves in only from its Retry or from nowhere (above).
+          autoFocus={!recovered}
           inputRef={composer}
         />
       </footer>
