@@ -489,6 +489,41 @@ describe.skipIf(!!skipReason)('keyboard and focus in Chromium against the real s
     await context.close();
   });
 
+  it('moves focus to the next step’s heading when a wallet connects, and back when another is wanted', async () => {
+    const context = await browser.newContext(DESKTOP);
+    await installTestWallet(context, newWallet());
+    const page = await context.newPage();
+    const problems = watchPage(page);
+    await page.goto(server.url);
+    const testWallet = page.getByRole('button', { name: /Test Wallet/ });
+
+    // Connected from the keyboard: focus is on the heading of the step that replaced the wallets.
+    await testWallet.focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('figure', { name: 'Message to sign' }).waitFor();
+    await expect.poll(() => focused(page)).toBe('h1 "Sign the message"');
+    // Tab goes on to the message's step, not back to the top of the page.
+    await page.keyboard.press('Tab');
+    expect(await focusInside(page, 'section[aria-labelledby="sign-h"]')).toBe(true);
+
+    // Use a different wallet: back to the first step's heading, the wallets after it.
+    await page.getByRole('button', { name: 'Use a different wallet' }).focus();
+    await page.keyboard.press('Enter');
+    await testWallet.waitFor();
+    await expect.poll(() => focused(page)).toBe('h1 "Sign in with your wallet"');
+    await page.keyboard.press('Tab');
+    expect(await focused(page)).toMatch(/^button "Test Wallet/);
+
+    // Connected again with a click, and signed in: the same.
+    await testWallet.click();
+    await expect.poll(() => focused(page)).toBe('h1 "Sign the message"');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('heading', { name: /Welcome/ }).waitFor();
+
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
   it('keeps focus on the wallet and Sign in buttons while they work, and connects and signs once', async () => {
     const context = await browser.newContext(DESKTOP);
     const wallet = await installTestWallet(context, newWallet());

@@ -1,5 +1,5 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import {
   type Connector,
   useConnect,
@@ -11,6 +11,7 @@ import {
 } from 'wagmi';
 import { loadDemoAccount } from '../demoWallet';
 import { describeError } from '../errors';
+import { useFocusWhenGone } from '../focus';
 import { usePlatform, useTRPC } from '../trpc';
 import { chainLabel, chainName, chains } from '../wagmi';
 import { BusyButton } from './BusyButton';
@@ -88,6 +89,14 @@ export function SignIn() {
 
   const busy = connect.isPending || signMessage.isPending || authenticate.isPending;
 
+  // Each step replaces the last. A wallet connected from its button: focus goes to the next step's heading, so a
+  // screen reader goes on to read the message before the Sign in button after it (Tab gets there too). "Use a
+  // different wallet": back to the first step's heading, the wallets after it.
+  const connectHeading = useRef<HTMLHeadingElement>(null);
+  const signHeading = useRef<HTMLHeadingElement>(null);
+  const walletButton = useFocusWhenGone<HTMLButtonElement>(() => signHeading.current);
+  const otherWalletButton = useFocusWhenGone<HTMLButtonElement>(() => connectHeading.current);
+
   return (
     <main className="signin">
       <div className="signin-card">
@@ -107,7 +116,7 @@ export function SignIn() {
 
         {!address && (
           <section aria-labelledby="connect-h">
-            <h1 id="connect-h" className="h2">
+            <h1 ref={connectHeading} id="connect-h" className="h2" tabIndex={-1}>
               Sign in with your wallet
             </h1>
             <ol className="steps" aria-label="How signing in works">
@@ -117,7 +126,13 @@ export function SignIn() {
             </ol>
             <div className="wallet-list">
               {wallets.map((c) => (
-                <BusyButton key={c.uid} className="wallet-button" busy={busy} onClick={() => onConnect(c)}>
+                <BusyButton
+                  key={c.uid}
+                  ref={walletButton}
+                  className="wallet-button"
+                  busy={busy}
+                  onClick={() => onConnect(c)}
+                >
                   {c.icon ? (
                     <img src={c.icon} alt="" width={28} height={28} />
                   ) : (
@@ -136,7 +151,12 @@ export function SignIn() {
                 </p>
               )}
               {hasDemo && demo && (
-                <BusyButton className="wallet-button wallet-demo" busy={busy} onClick={() => onConnect(demo)}>
+                <BusyButton
+                  ref={walletButton}
+                  className="wallet-button wallet-demo"
+                  busy={busy}
+                  onClick={() => onConnect(demo)}
+                >
                   <span className="wallet-icon wallet-icon-demo" aria-hidden="true">
                     D
                   </span>
@@ -155,7 +175,7 @@ export function SignIn() {
 
         {address && (
           <section aria-labelledby="sign-h">
-            <h1 id="sign-h" className="h2">
+            <h1 ref={signHeading} id="sign-h" className="h2" tabIndex={-1}>
               {wrongChain ? 'Switch network' : 'Sign the message'}
             </h1>
             <ol className="steps" aria-label="How signing in works">
@@ -226,6 +246,7 @@ export function SignIn() {
               </>
             )}
             <button
+              ref={otherWalletButton}
               type="button"
               className="btn btn-ghost btn-block"
               onClick={() => {
