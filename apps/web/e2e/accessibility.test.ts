@@ -479,11 +479,11 @@ describe.skipIf(!!skipReason)('keyboard and focus in Chromium against the real s
     expect(await focused(page)).toBe('button "Retry"');
     expect(await swapped()).toBe(false);
     await page.unroute(unreachable);
-    const chats = page.getByRole('navigation', { name: 'Your chats' });
-    await chats.getByRole('link', { name: /Flaky chat/ }).focus();
+    // (Not a chat in the list: asked in the same batch as the chat, the list may have failed too.)
+    await page.getByRole('button', { name: 'New chat' }).focus();
     await expect.poll(() => page.locator('#chat-title').textContent()).toBe('Flaky chat');
     await aMoment(page);
-    expect(await focused(page)).toMatch(/^a "Flaky chat/);
+    expect(await focused(page)).toBe('button "New chat"');
 
     expect(realProblems(problems)).toEqual([]);
     await context.close();
