@@ -1,9 +1,16 @@
 import { newWallet } from '@chatplatform/testing/wallet';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserUnavailable, launchChromium, screenshot, watchPage } from './browser';
-import { DESKTOP, focused, focusInside, holdRequests, PHONE, signedIn } from './harness';
-import { type E2EServer, startE2EServer } from './server';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { browserUnavailable, screenshot, watchPage } from './browser';
+import {
+  DESKTOP,
+  focused,
+  focusInside,
+  holdRequests,
+  liveServerAndChromium,
+  PHONE,
+  signedIn,
+} from './harness';
 import { installTestWallet } from './wallet';
 
 const skipReason = browserUnavailable();
@@ -22,23 +29,10 @@ const realProblems = (problems: string[]) =>
   problems.filter((p) => !/Failed to load resource|net::ERR_FAILED/.test(p));
 
 describe.skipIf(!!skipReason)('keyboard and focus in Chromium against the real server', () => {
-  let server: E2EServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    [server, browser] = await Promise.all([
-      startE2EServer({ LIMIT_AI_MESSAGES: '100', AI_DEMO_WORD_DELAY_MS: '60' }),
-      launchChromium(),
-    ]);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const e2e = liveServerAndChromium({ LIMIT_AI_MESSAGES: '100', AI_DEMO_WORD_DELAY_MS: '60' });
 
   it('opens the phone menu as a modal drawer: focus moves in and stays in, Escape closes it back to the toggle', async () => {
-    const { context, page, problems, call } = await signedIn(browser, server, 'drawer', PHONE);
+    const { context, page, problems, call } = await signedIn(e2e.browser, e2e.server, 'drawer', PHONE);
     await call('chat.create', { title: 'Drawer chat' });
     await page.reload();
     await page.getByRole('heading', { name: /Welcome/ }).waitFor();
@@ -113,7 +107,12 @@ describe.skipIf(!!skipReason)('keyboard and focus in Chromium against the real s
   });
 
   it('moves focus to the renamed chat, the next chat or New chat, and back to the trigger of a closed dialog', async () => {
-    const { context, page, problems, call } = await signedIn(browser, server, 'chat-list-focus', DESKTOP);
+    const { context, page, problems, call } = await signedIn(
+      e2e.browser,
+      e2e.server,
+      'chat-list-focus',
+      DESKTOP,
+    );
     for (const title of ['Alpha', 'Beta', 'Gamma']) await call('chat.create', { title });
     await page.reload();
     const chats = page.getByRole('navigation', { name: 'Your chats' });
@@ -171,9 +170,14 @@ describe.skipIf(!!skipReason)('keyboard and focus in Chromium against the real s
   });
 
   it('keeps focus in the composer after sending, stopping and regenerating', async () => {
-    const { context, page, problems, call } = await signedIn(browser, server, 'composer-focus', DESKTOP);
+    const { context, page, problems, call } = await signedIn(
+      e2e.browser,
+      e2e.server,
+      'composer-focus',
+      DESKTOP,
+    );
     const chat = await call('chat.create', { title: 'Focus chat' });
-    await page.goto(`${server.url}/chats/${chat.id}`);
+    await page.goto(`${e2e.server.url}/chats/${chat.id}`);
     const composer = page.getByLabel('Message', { exact: true });
     await composer.fill('Tell me a long story');
     await page.getByRole('button', { name: 'Send' }).click();
@@ -195,7 +199,7 @@ describe.skipIf(!!skipReason)('keyboard and focus in Chromium against the real s
   });
 
   it('moves focus to New agent or the agent’s Edit button when its form closes or it is deleted', async () => {
-    const { context, page, problems } = await signedIn(browser, server, 'agents-focus', DESKTOP);
+    const { context, page, problems } = await signedIn(e2e.browser, e2e.server, 'agents-focus', DESKTOP);
     await page.getByRole('link', { name: 'Agents', exact: true }).click();
     const newAgent = page.getByRole('button', { name: 'New agent' });
     const create = async (name: string) => {
@@ -237,7 +241,7 @@ describe.skipIf(!!skipReason)('keyboard and focus in Chromium against the real s
   });
 
   it('keeps focus on Profile’s buttons while they work, then moves it to the next field to fill in', async () => {
-    const { context, page, problems } = await signedIn(browser, server, 'profile-focus', DESKTOP);
+    const { context, page, problems } = await signedIn(e2e.browser, e2e.server, 'profile-focus', DESKTOP);
     await page.getByRole('link', { name: /Profile/ }).click();
     await page.getByLabel('Display name').fill('Ada');
     await page.getByRole('button', { name: 'Save' }).click();
@@ -249,8 +253,8 @@ describe.skipIf(!!skipReason)('keyboard and focus in Chromium against the real s
     await page.getByRole('button', { name: 'Send code' }).click();
     await page.getByText(`We sent a 6-digit code to ${email}`).waitFor();
     expect(await focused(page)).toBe('input "Code from the mail"');
-    await expect.poll(() => server.lastCodeFor(email)).toMatch(/^\d{6}$/);
-    await page.keyboard.type(server.lastCodeFor(email) ?? '');
+    await expect.poll(() => e2e.server.lastCodeFor(email)).toMatch(/^\d{6}$/);
+    await page.keyboard.type(e2e.server.lastCodeFor(email) ?? '');
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.getByText(`${email} is verified.`).waitFor();
     expect(await focused(page)).toBe('input "New email"');
@@ -260,13 +264,18 @@ describe.skipIf(!!skipReason)('keyboard and focus in Chromium against the real s
   });
 
   it('keeps focus on a busy button and acts once: Load earlier messages, Load older chats, Save, Sign out', async () => {
-    const { context, page, problems, call } = await signedIn(browser, server, 'busy-buttons', DESKTOP);
+    const { context, page, problems, call } = await signedIn(
+      e2e.browser,
+      e2e.server,
+      'busy-buttons',
+      DESKTOP,
+    );
     // 22 chats (the list shows 20 and offers the rest), the newest with 31 messages (the view shows 30).
     for (let i = 1; i <= 21; i++) await call('chat.create', { title: `Chat ${String(i).padStart(2, '0')}` });
     const long = await call('chat.create', { title: 'Long history' });
     for (let i = 1; i <= 31; i++)
       await call('message.create', { chatId: long.id, content: `Note ${String(i).padStart(2, '0')}` });
-    await page.goto(`${server.url}/chats/${long.id}`);
+    await page.goto(`${e2e.server.url}/chats/${long.id}`);
     await page.locator('.msg-user', { hasText: 'Note 31' }).waitFor();
 
     // Reached by keyboard, the button scrolls into view and starts loading: it says so and keeps focus, and
@@ -333,13 +342,18 @@ describe.skipIf(!!skipReason)('keyboard and focus in Chromium against the real s
   });
 
   it('moves focus to the first chat or message the last Load older press brought in, not to <body>', async () => {
-    const { context, page, problems, call } = await signedIn(browser, server, 'load-more-gone', DESKTOP);
+    const { context, page, problems, call } = await signedIn(
+      e2e.browser,
+      e2e.server,
+      'load-more-gone',
+      DESKTOP,
+    );
     // 22 chats (the list shows 20, then the last 2), the newest with 31 messages (the view shows 30, then 1).
     for (let i = 1; i <= 21; i++) await call('chat.create', { title: `Chat ${String(i).padStart(2, '0')}` });
     const long = await call('chat.create', { title: 'Long history' });
     for (let i = 1; i <= 31; i++)
       await call('message.create', { chatId: long.id, content: `Note ${String(i).padStart(2, '0')}` });
-    await page.goto(`${server.url}/chats/${long.id}`);
+    await page.goto(`${e2e.server.url}/chats/${long.id}`);
     await page.locator('.msg-user', { hasText: 'Note 31' }).waitFor();
 
     // Pressed from the keyboard, the last page comes in and the button goes: focus is on the oldest message,
@@ -382,7 +396,7 @@ describe.skipIf(!!skipReason)('keyboard and focus in Chromium against the real s
   });
 
   it('keeps focus on Retry while it retries, and retries once however often it is pressed', async () => {
-    const { context, page, problems, call } = await signedIn(browser, server, 'retry-busy', DESKTOP);
+    const { context, page, problems, call } = await signedIn(e2e.browser, e2e.server, 'retry-busy', DESKTOP);
     await call('chat.create', { title: 'Retry chat' });
     await page.reload();
     const chats = page.getByRole('navigation', { name: 'Your chats' });
@@ -422,7 +436,12 @@ describe.skipIf(!!skipReason)('keyboard and focus in Chromium against the real s
   });
 
   it('keeps “Could not load this chat” up with Retry busy until the retry is answered, then focuses the composer', async () => {
-    const { context, page, problems, call } = await signedIn(browser, server, 'retry-screen', DESKTOP);
+    const { context, page, problems, call } = await signedIn(
+      e2e.browser,
+      e2e.server,
+      'retry-screen',
+      DESKTOP,
+    );
     const chat = await call('chat.create', { title: 'Flaky chat' });
     const unreachable = (url: URL) => url.pathname.startsWith('/trpc/') && url.pathname.includes('chat.byId');
     const view = page.locator('.chat-view');
@@ -440,7 +459,7 @@ describe.skipIf(!!skipReason)('keyboard and focus in Chromium against the real s
     const swapped = () => page.evaluate(() => (window as unknown as { swapped: boolean }).swapped);
 
     await page.route(unreachable, (route) => route.abort('failed'));
-    await page.goto(`${server.url}/chats/${chat.id}`);
+    await page.goto(`${e2e.server.url}/chats/${chat.id}`);
     await heading.waitFor();
     await watchScreen();
 
@@ -490,11 +509,11 @@ describe.skipIf(!!skipReason)('keyboard and focus in Chromium against the real s
   });
 
   it('moves focus to the next step’s heading when a wallet connects, and back when another is wanted', async () => {
-    const context = await browser.newContext(DESKTOP);
+    const context = await e2e.browser.newContext(DESKTOP);
     await installTestWallet(context, newWallet());
     const page = await context.newPage();
     const problems = watchPage(page);
-    await page.goto(server.url);
+    await page.goto(e2e.server.url);
     const testWallet = page.getByRole('button', { name: /Test Wallet/ });
 
     // Connected from the keyboard: focus is on the heading of the step that replaced the wallets.
@@ -525,11 +544,11 @@ describe.skipIf(!!skipReason)('keyboard and focus in Chromium against the real s
   });
 
   it('keeps focus on the wallet and Sign in buttons while they work, and connects and signs once', async () => {
-    const context = await browser.newContext(DESKTOP);
+    const context = await e2e.browser.newContext(DESKTOP);
     const wallet = await installTestWallet(context, newWallet());
     const page = await context.newPage();
     const problems = watchPage(page);
-    await page.goto(server.url);
+    await page.goto(e2e.server.url);
     const testWallet = page.getByRole('button', { name: /Test Wallet/ });
     await testWallet.waitFor();
     // The wallet waits for the person to approve the connection (held here until looked at).
@@ -585,25 +604,17 @@ describe.skipIf(!!skipReason)('keyboard and focus in Chromium against the real s
 describe.skipIf(!!skipReason)(
   'focus when the AI messages run out, in Chromium against the real server',
   () => {
-    let server: E2EServer;
-    let browser: Browser;
-
-    beforeAll(async () => {
-      [server, browser] = await Promise.all([
-        startE2EServer({ LIMIT_AI_MESSAGES: '1', AI_DEMO_WORD_DELAY_MS: '60' }),
-        launchChromium(),
-      ]);
-    });
-
-    afterAll(async () => {
-      await browser?.close();
-      await server?.stop();
-    });
+    const e2e = liveServerAndChromium({ LIMIT_AI_MESSAGES: '1', AI_DEMO_WORD_DELAY_MS: '60' });
 
     it('moves focus from the composer it locks to the notice that says why, not to <body>', async () => {
-      const { context, page, problems, call } = await signedIn(browser, server, 'quota-focus', DESKTOP);
+      const { context, page, problems, call } = await signedIn(
+        e2e.browser,
+        e2e.server,
+        'quota-focus',
+        DESKTOP,
+      );
       const chat = await call('chat.create', { title: 'Last message' });
-      await page.goto(`${server.url}/chats/${chat.id}`);
+      await page.goto(`${e2e.server.url}/chats/${chat.id}`);
       const composer = page.getByLabel('Message', { exact: true });
       await page.getByText('1 of 1 AI messages left').waitFor();
       await expect.poll(() => focused(page)).toBe('textarea "Message"');

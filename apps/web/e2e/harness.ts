@@ -1,12 +1,43 @@
 import { newWallet } from '@chatplatform/testing/wallet';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { onTestFailed } from 'vitest';
-import { screenshot, watchPage } from './browser';
-import type { E2EServer } from './server';
+import { afterAll, beforeAll, onTestFailed } from 'vitest';
+import { launchChromium, screenshot, watchPage } from './browser';
+import { type E2EServer, startE2EServer } from './server';
 import { installTestWallet } from './wallet';
 
 export const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
 export const DESKTOP = { viewport: { width: 1280, height: 800 } };
+
+/**
+ * The real server (started with `env`, as `pnpm start` runs it) and Chromium for the describe it is called in:
+ * both start before its tests and stop after them.
+ */
+export function liveServerAndChromium(env: Record<string, string>): {
+  readonly server: E2EServer;
+  readonly browser: Browser;
+} {
+  let server: E2EServer | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    [server, browser] = await Promise.all([startE2EServer(env), launchChromium()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+  const started = <T>(x: T | undefined): T => {
+    if (x === undefined) throw new Error('the server and the browser start in beforeAll');
+    return x;
+  };
+  return {
+    get server() {
+      return started(server);
+    },
+    get browser() {
+      return started(browser);
+    },
+  };
+}
 
 export interface SignedIn {
   context: BrowserContext;

@@ -1,9 +1,8 @@
 import { newWallet } from '@chatplatform/testing/wallet';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { browserUnavailable, launchChromium, screenshot, watchPage } from './browser';
-import { callerFor, signInWithTestWallet } from './harness';
-import { type E2EServer, startE2EServer } from './server';
+import type { BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it, onTestFailed } from 'vitest';
+import { browserUnavailable, screenshot, watchPage } from './browser';
+import { callerFor, liveServerAndChromium, signInWithTestWallet } from './harness';
 import { installTestWallet, type TestWallet } from './wallet';
 
 const skipReason = browserUnavailable();
@@ -12,30 +11,17 @@ if (skipReason) console.warn(`browser tests skipped: ${skipReason}`);
 const AI_LIMIT = 4;
 
 describe.skipIf(!!skipReason)('the web app in Chromium against the real server', () => {
-  let server: E2EServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    [server, browser] = await Promise.all([
-      startE2EServer({
-        LIMIT_AI_MESSAGES: String(AI_LIMIT),
-        AI_DEMO_WORD_DELAY_MS: '60',
-        // 30 s access tokens (the minimum): the client refreshes them silently while the tests run.
-        JWT_EXPIRE_ACCESS: '30',
-      }),
-      launchChromium(),
-    ]);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
+  const e2e = liveServerAndChromium({
+    LIMIT_AI_MESSAGES: String(AI_LIMIT),
+    AI_DEMO_WORD_DELAY_MS: '60',
+    // 30 s access tokens (the minimum): the client refreshes them silently while the tests run.
+    JWT_EXPIRE_ACCESS: '30',
   });
 
   async function withWallet(
     opts: { chainId?: number; viewport?: { width: number; height: number } } = {},
   ): Promise<{ context: BrowserContext; page: Page; wallet: TestWallet; problems: string[] }> {
-    const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1280, height: 800 } });
+    const context = await e2e.browser.newContext({ viewport: opts.viewport ?? { width: 1280, height: 800 } });
     const wallet = await installTestWallet(context, newWallet(), opts);
     const page = await context.newPage();
     const problems = watchPage(page);
@@ -47,7 +33,7 @@ describe.skipIf(!!skipReason)('the web app in Chromium against the real server',
     return { context, page, wallet, problems };
   }
 
-  const signIn = (page: Page) => signInWithTestWallet(page, server.url);
+  const signIn = (page: Page) => signInWithTestWallet(page, e2e.server.url);
 
   /**
    * The elements matching `selector` that stick out of their nearest `within` ancestor, or whose own text runs
@@ -84,14 +70,16 @@ describe.skipIf(!!skipReason)('the web app in Chromium against the real server',
     const { context, page, wallet, problems } = await withWallet();
 
     // Sign in: connect, read the message, decline once, then sign.
-    await page.goto(server.url);
+    await page.goto(e2e.server.url);
     await page.getByRole('heading', { name: 'Sign in with your wallet' }).waitFor();
     await screenshot(page, '01-sign-in');
     await page.getByRole('button', { name: /Test Wallet/ }).click();
     const message = page.getByRole('figure', { name: 'Message to sign' });
     await message.waitFor();
     const text = (await message.textContent()) ?? '';
-    expect(text).toContain(`${new URL(server.url).host} wants you to sign in with your Ethereum account:`);
+    expect(text).toContain(
+      `${new URL(e2e.server.url).host} wants you to sign in with your Ethereum account:`,
+    );
     expect(text).toContain(wallet.account.address);
     await screenshot(page, '02-sign-message');
 
@@ -174,7 +162,7 @@ describe.skipIf(!!skipReason)('the web app in Chromium against the real server',
 
     // A second tab of the same browser is signed in too.
     const tab2 = await context.newPage();
-    await tab2.goto(server.url);
+    await tab2.goto(e2e.server.url);
     await tab2
       .getByRole('navigation', { name: 'Your chats' })
       .getByRole('link', { name: /Trip plans/ })
@@ -216,8 +204,8 @@ describe.skipIf(!!skipReason)('the web app in Chromium against the real server',
     await page.getByLabel('Email', { exact: true }).fill(email);
     await page.getByRole('button', { name: 'Send code' }).click();
     await page.getByText(`We sent a 6-digit code to ${email}`).waitFor();
-    await expect.poll(() => server.lastCodeFor(email)).toMatch(/^\d{6}$/);
-    await page.getByLabel('Code from the mail').fill(server.lastCodeFor(email) ?? '');
+    await expect.poll(() => e2e.server.lastCodeFor(email)).toMatch(/^\d{6}$/);
+    await page.getByLabel('Code from the mail').fill(e2e.server.lastCodeFor(email) ?? '');
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.getByText(`${email} is verified.`).waitFor();
     await page.getByText('Verified', { exact: true }).waitFor();
@@ -240,7 +228,7 @@ describe.skipIf(!!skipReason)('the web app in Chromium against the real server',
 
   it('asks to switch when the wallet is on a chain the server does not accept', async () => {
     const { context, page, wallet } = await withWallet({ chainId: 56 });
-    await page.goto(server.url);
+    await page.goto(e2e.server.url);
     await page.getByRole('button', { name: /Test Wallet/ }).click();
     await page.getByRole('heading', { name: 'Switch network' }).waitFor();
     await expect.poll(() => page.getByRole('alert').first().textContent()).toContain('chain id 56');
@@ -255,14 +243,14 @@ describe.skipIf(!!skipReason)('the web app in Chromium against the real server',
   });
 
   it('lets a newcomer with no wallet extension in with the demo wallet, at phone width', async () => {
-    const context = await browser.newContext({
+    const context = await e2e.browser.newContext({
       viewport: { width: 390, height: 844 },
       isMobile: true,
       hasTouch: true,
     });
     const page = await context.newPage();
     const problems = watchPage(page);
-    await page.goto(server.url);
+    await page.goto(e2e.server.url);
     await page.getByText('No wallet extension found').waitFor();
     await page.getByRole('button', { name: /Demo wallet/ }).click();
     await page.getByRole('figure', { name: 'Message to sign' }).waitFor();
@@ -300,12 +288,12 @@ describe.skipIf(!!skipReason)('the web app in Chromium against the real server',
     await screenshot(page, '14-phone-chat');
 
     // A long history loads a page at a time as you scroll up.
-    const call = callerFor(page, server.url);
+    const call = callerFor(page, e2e.server.url);
     const long = await call('chat.create', { title: 'Long history' });
     for (let i = 1; i <= 45; i++) {
       await call('message.create', { chatId: long.id, content: `Note ${String(i).padStart(2, '0')}` });
     }
-    await page.goto(`${server.url}/chats/${long.id}`);
+    await page.goto(`${e2e.server.url}/chats/${long.id}`);
     await page.locator('.msg-user', { hasText: 'Note 45' }).waitFor();
     expect(await page.locator('.msg-user', { hasText: 'Note 01' }).count()).toBe(0);
     await expect
@@ -340,7 +328,7 @@ describe.skipIf(!!skipReason)('the web app in Chromium against the real server',
     });
 
     // A chat id that does not exist: asked once (NOT_FOUND is not retried), and said once.
-    await page.goto(`${server.url}/chats/${crypto.randomUUID()}`);
+    await page.goto(`${e2e.server.url}/chats/${crypto.randomUUID()}`);
     await page.getByRole('heading', { name: 'Chat not found' }).waitFor();
     expect(byIdCalls).toHaveLength(1);
     expect(await page.getByText('Cannot reach the server', { exact: false }).count()).toBe(0);

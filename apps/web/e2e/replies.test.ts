@@ -1,32 +1,17 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserUnavailable, launchChromium, screenshot } from './browser';
-import { focused, signedIn, streamCutter } from './harness';
-import { type E2EServer, startE2EServer } from './server';
+import { describe, expect, it } from 'vitest';
+import { browserUnavailable, screenshot } from './browser';
+import { focused, liveServerAndChromium, signedIn, streamCutter } from './harness';
 
 const skipReason = browserUnavailable();
 
 describe.skipIf(!!skipReason)('replies rendered from Markdown in Chromium against the real server', () => {
-  let server: E2EServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    [server, browser] = await Promise.all([
-      // A reply of about 60 words takes some 9 s: time enough to stop it midway on a busy machine.
-      startE2EServer({ LIMIT_AI_MESSAGES: '100', AI_DEMO_WORD_DELAY_MS: '150' }),
-      launchChromium(),
-    ]);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  // A reply of about 60 words takes some 9 s: time enough to stop it midway on a busy machine.
+  const e2e = liveServerAndChromium({ LIMIT_AI_MESSAGES: '100', AI_DEMO_WORD_DELAY_MS: '150' });
 
   it('shows an external image as a link to it, and makes only http(s) and mailto links clickable', async () => {
-    const { context, page, problems, call } = await signedIn(browser, server, 'reply-links');
+    const { context, page, problems, call } = await signedIn(e2e.browser, e2e.server, 'reply-links');
     const chat = await call('chat.create', { title: 'Links' });
-    await page.goto(`${server.url}/chats/${chat.id}`);
+    await page.goto(`${e2e.server.url}/chats/${chat.id}`);
     // The demo model quotes the message (up to 120 characters) in its reply, Markdown and all.
     const text =
       '![a cat](https://example.com/cat.png) [bad](javascript:alert(1)) [good](https://example.com/x) [mail](mailto:a@b.io)';
@@ -62,9 +47,9 @@ describe.skipIf(!!skipReason)('replies rendered from Markdown in Chromium agains
   });
 
   it('shows Stopping… (busy, not pressable) until the reply ends, and Stop again with the reason when it fails', async () => {
-    const { context, page, problems, call } = await signedIn(browser, server, 'stop-pending');
+    const { context, page, problems, call } = await signedIn(e2e.browser, e2e.server, 'stop-pending');
     const chat = await call('chat.create', { title: 'Long story' });
-    await page.goto(`${server.url}/chats/${chat.id}`);
+    await page.goto(`${e2e.server.url}/chats/${chat.id}`);
     const composer = page.getByLabel('Message', { exact: true });
     const isStop = (url: URL) => url.pathname.startsWith('/trpc/') && url.pathname.includes('message.stop');
     const stops: string[] = [];
@@ -123,9 +108,9 @@ describe.skipIf(!!skipReason)('replies rendered from Markdown in Chromium agains
   });
 
   it('shows the reply stopped once the stop is accepted, even when its stream was cut and never says so', async () => {
-    const { context, page, problems, call } = await signedIn(browser, server, 'stop-stream-cut');
+    const { context, page, problems, call } = await signedIn(e2e.browser, e2e.server, 'stop-stream-cut');
     const chat = await call('chat.create', { title: 'Cut stream' });
-    await page.goto(`${server.url}/chats/${chat.id}`);
+    await page.goto(`${e2e.server.url}/chats/${chat.id}`);
     const streams = await streamCutter(page);
     const composer = page.getByLabel('Message', { exact: true });
     await composer.fill('Tell me a long story');
