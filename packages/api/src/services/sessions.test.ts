@@ -119,4 +119,46 @@ describe('watch: a session checked again while a long-lived request runs on it',
     expect(late.signal.aborted).toBe(true);
     expect(seen.reads).toBe(reads);
   });
+
+  it('shares one check among the watches open on one session: one read a tick for three streams, until the last stops', async () => {
+    const sessionId = await signedIn();
+    const other = await signedIn();
+    const { seen, service } = counted();
+    const ws = [0, 1, 2].map(() => service.watch(sessionId, undefined, EVERY));
+    await sleep(EVERY * 8.5);
+    // 8 ticks of one shared check; three checks of their own would read about 24 times.
+    expect(seen.reads).toBeGreaterThanOrEqual(4);
+    expect(seen.reads).toBeLessThanOrEqual(9);
+
+    // Stopping two leaves the third checked; a watch of another session is checked on its own.
+    ws[0]?.stop();
+    ws[1]?.stop();
+    const apart = service.watch(other, undefined, EVERY);
+    await h.services.sessions.revoke(sessionId, 'logout');
+    const last = ws[2];
+    if (!last) throw new Error('three watches');
+    await new Promise((r) => last.signal.addEventListener('abort', r, { once: true }));
+    expect(last.revoked).toMatchObject({ reason: 'SESSION_REVOKED' });
+    expect(ws[0]?.revoked).toBeNull();
+    expect(ws[0]?.signal.aborted).toBe(false);
+    expect(apart.signal.aborted).toBe(false);
+
+    // The revoked session's check is over; the other session's goes on until its one watch stops.
+    apart.stop();
+    const reads = seen.reads;
+    await sleep(EVERY * 4);
+    expect(seen.reads).toBe(reads);
+  });
+
+  it('starts a fresh check for a watch opened after the shared one ended in a revocation', async () => {
+    const sessionId = await signedIn();
+    const { service } = counted();
+    const first = service.watch(sessionId, undefined, EVERY);
+    await h.services.sessions.revoke(sessionId, 'logout');
+    await new Promise((r) => first.signal.addEventListener('abort', r, { once: true }));
+    const again = service.watch(sessionId, undefined, EVERY);
+    expect(again.signal.aborted).toBe(false);
+    await new Promise((r) => again.signal.addEventListener('abort', r, { once: true }));
+    expect(again.revoked).toMatchObject({ reason: 'SESSION_REVOKED' });
+  });
 });

@@ -172,49 +172,80 @@ export class SessionService {
     if (state !== 'active') throw unauthorized('SESSION_REVOKED', 'This session has been signed out.');
   }
 
+  /** The open watches, one shared check per session and interval (see watch). */
+  private readonly checks = new Map<string, SharedCheck>();
+
   /**
    * Checks `sessionId` again every `everyMs` while a long-lived request (an open message.stream) runs on it, off
    * that request's own path: once the session is signed out or revoked, `revoked` holds the UNAUTHORIZED error and
    * `signal` aborts, so the holder ends at once whether it is delivering or idle, and never waits on a check.
    * A check that fails for another reason (the store unreachable for a moment) is tried again at the next tick:
    * the session was active when the request began. The checks end with `stop()` or when `parent` aborts.
+   *
+   * Every watch of one session on this instance shares one check (one store read per `everyMs`, however many
+   * streams a person has open); the check ends with the last of them.
    */
   watch(sessionId: string, parent: AbortSignal | undefined, everyMs: number): SessionWatch {
     const own = new AbortController();
+    const signal = parent ? AbortSignal.any([parent, own.signal]) : own.signal;
     let revoked: AppError | null = null;
-    let timer: ReturnType<typeof setTimeout> | undefined;
     let stopped = false;
+    const key = `${everyMs}:${sessionId}`;
+    const watcher = (err: AppError) => {
+      revoked = err;
+      stop();
+      own.abort(err);
+    };
     const stop = () => {
-      stopped = true;
-      clearTimeout(timer);
-      parent?.removeEventListener('abort', stop);
-    };
-    const schedule = () => {
       if (stopped) return;
-      timer = setTimeout(check, everyMs);
-      // An open stream keeps the process busy through its socket, not through this timer.
-      timer.unref?.();
+      stopped = true;
+      parent?.removeEventListener('abort', stop);
+      const check = this.checks.get(key);
+      if (check?.watchers.delete(watcher) && check.watchers.size === 0) {
+        clearTimeout(check.timer);
+        this.checks.delete(key);
+      }
     };
-    const check = () => {
-      this.assertActive(sessionId).then(schedule, (err: unknown) => {
-        if (stopped) return;
-        if (!(err instanceof AppError && err.code === 'UNAUTHORIZED')) return schedule();
-        revoked = err;
-        stop();
-        own.abort(err);
-      });
-    };
-    if (parent?.aborted) stopped = true;
-    else {
-      parent?.addEventListener('abort', stop, { once: true });
-      schedule();
-    }
-    return {
-      signal: parent ? AbortSignal.any([parent, own.signal]) : own.signal,
+    const handle: SessionWatch = {
+      signal,
       get revoked() {
         return revoked;
       },
       stop,
     };
+    if (parent?.aborted) {
+      stopped = true;
+      return handle;
+    }
+    parent?.addEventListener('abort', stop, { once: true });
+    let check = this.checks.get(key);
+    if (!check) {
+      const created: SharedCheck = { watchers: new Set(), timer: undefined };
+      const schedule = () => {
+        if (this.checks.get(key) !== created) return;
+        created.timer = setTimeout(run, everyMs);
+        // An open stream keeps the process busy through its socket, not through this timer.
+        created.timer.unref?.();
+      };
+      const run = () => {
+        this.assertActive(sessionId).then(schedule, (err: unknown) => {
+          if (this.checks.get(key) !== created) return;
+          if (!(err instanceof AppError && err.code === 'UNAUTHORIZED')) return schedule();
+          this.checks.delete(key);
+          for (const w of created.watchers) w(err);
+        });
+      };
+      check = created;
+      this.checks.set(key, check);
+      schedule();
+    }
+    check.watchers.add(watcher);
+    return handle;
   }
+}
+
+/** One session's background check, shared by the watches open on it. */
+interface SharedCheck {
+  readonly watchers: Set<(revoked: AppError) => void>;
+  timer: ReturnType<typeof setTimeout> | undefined;
 }
