@@ -103,9 +103,31 @@ describe('405 on /api for a method the path does not serve', () => {
       expect(r.headers.get('allow'), method).toBeNull();
       expect(expectErrorShape(r.body).code).toBe('NOT_FOUND');
     }
-    const trace = await raw(s.url, 'TRACE', '/api/no/such/path');
-    expect(trace.status).toBe(404);
-    expect(trace.headers.allow).toBeUndefined();
+  });
+
+  it('/api itself, and a method no route takes on a path nothing serves: the REST 404, counted as GET there is', async () => {
+    const series = 'trpc_errors_total{procedure="unknown",code="NOT_FOUND"}';
+    const before = await readMetric(s.url, series);
+    const get = await raw(s.url, 'GET', '/api/no/such/path');
+    const cases = [
+      ['TRACE', '/api/no/such/path'],
+      ['PROPFIND', '/api/no/such/path'],
+      ['GET', '/api'],
+      ['TRACE', '/api'],
+      ['OPTIONS', '/api?x=1'],
+    ] as const;
+    for (const [method, path] of cases) {
+      const r = await raw(s.url, method, path);
+      expect(r.status, `${method} ${path}`).toBe(404);
+      expect(r.headers.allow, `${method} ${path}`).toBeUndefined();
+      expect(r.body, `${method} ${path}`).toBe(get.body);
+    }
+    expect(expectErrorShape(JSON.parse(get.body))).toMatchObject({ code: 'NOT_FOUND', reason: 'NOT_FOUND' });
+    expect(await readMetric(s.url, series)).toBe(before + 1 + cases.length);
+    // Outside the API, a path nothing serves keeps the server's generic 404.
+    const apiary = await raw(s.url, 'TRACE', '/apiary');
+    expect(apiary.status).toBe(404);
+    expect(apiary.body).not.toBe(get.body);
   });
 
   it('HEAD answers as GET does: 405 on a path without GET, with the same headers and no body', async () => {

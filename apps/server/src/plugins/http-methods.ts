@@ -36,7 +36,7 @@ export interface HttpMethodsOptions {
  * - under /api, a method a path that exists does not serve (DELETE where the document has only GET, a GET to a
  *   POST operation, TRACE; HEAD as GET) is refused with 405 METHOD_NOT_SUPPORTED in the REST error shape,
  *   before the CSRF guard; trpc-to-openapi answered 404 (fastify 404 for methods it does not route). A path
- *   the document has for no method stays a 404.
+ *   the document has for no method stays a 404, the REST mirror's for every method (TRACE, /api itself too).
  *
  * Allow lists what the path serves: for a tRPC path its procedures' methods (query and subscription GET, HEAD;
  * mutation POST), for a REST path the operations of the OpenAPI document there (the document the REST
@@ -144,8 +144,7 @@ export function createHttpMethods(app: FastifyInstance, opts: HttpMethodsOptions
     if (isUnder(req.url, trpcPrefix)) return errors.notFound(trpcPrefix)(req, reply);
     const allow = allowFor(req.url);
     if (allow) return reply.code(204).header('allow', allow).send();
-    if (req.url.startsWith(restBase))
-      return reply.code(404).send({ code: 'NOT_FOUND', message: 'Not found', reason: 'NOT_FOUND' });
+    if (isUnder(req.url, opts.rest.prefix)) return restNotFound(req, reply);
     return reply.callNotFound();
   }
 
@@ -160,6 +159,10 @@ export function createHttpMethods(app: FastifyInstance, opts: HttpMethodsOptions
       const refused = refuseRest(req, reply);
       if (refused) return refused;
     }
+    // /api itself, or a method no route takes (TRACE, PROPFIND) on a path nothing serves: the REST mirror's own
+    // 404, as GET on an unknown path below /api gets, not fastify's.
+    if (req.routeOptions.url === undefined && isUnder(req.url, opts.rest.prefix))
+      return restNotFound(req, reply);
     if (method === 'GET' || method === 'POST') return;
     if (method === 'HEAD') {
       const route = req.routeOptions.url;
@@ -194,6 +197,11 @@ export function createHttpMethods(app: FastifyInstance, opts: HttpMethodsOptions
     );
     reply.header('allow', allow);
     return opts.errors.send(req, reply, error, 405);
+  }
+
+  /** The REST mirror's answer to a path it does not serve, counted as its own 404s are. */
+  function restNotFound(req: FastifyRequest, reply: FastifyReply) {
+    return opts.errors.send(req, reply, new AppError('NOT_FOUND', 'NOT_FOUND', 'Not found'), 404);
   }
 
   /** tRPC's per-call answer to a method it does not read: 405, or 404 for a path that is no procedure. */
