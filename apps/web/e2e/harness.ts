@@ -116,6 +116,13 @@ export function focused(page: Page): Promise<string> {
   });
 }
 
+/** The id of the focused element ('' for one without), or 'body'. */
+export function focusedId(page: Page): Promise<string> {
+  return page.evaluate(() =>
+    document.activeElement === document.body ? 'body' : (document.activeElement?.id ?? ''),
+  );
+}
+
 /** Whether the focused element is inside the element matching `selector`. */
 export function focusInside(page: Page, selector: string): Promise<boolean> {
   return page.evaluate((sel) => !!document.querySelector(sel)?.contains(document.activeElement), selector);
@@ -207,4 +214,24 @@ export async function streamCutter(page: Page): Promise<{ cut(): Promise<void> }
     };
   });
   return { cut: () => page.evaluate(() => (window as unknown as { cutStreams: () => void }).cutStreams()) };
+}
+
+/** Time for a second request to leave, had a press sent one (tRPC batches on the next tick). */
+export const aMoment = (page: Page) => page.waitForTimeout(300);
+
+/** Console noise a deliberately failed request leaves (an aborted fetch), which is not a page problem. */
+export const realProblems = (problems: string[]) =>
+  problems.filter((p) => !/Failed to load resource|net::ERR_FAILED/.test(p));
+
+/**
+ * Two pages of everything: 22 chats (the list shows 20, then the last 2), the newest, "Long history", with 31
+ * messages (the view shows 30, then 1), opened.
+ */
+export async function openTwoPages(page: Page, call: SignedIn['call'], url: string): Promise<void> {
+  for (let i = 1; i <= 21; i++) await call('chat.create', { title: `Chat ${String(i).padStart(2, '0')}` });
+  const long = await call('chat.create', { title: 'Long history' });
+  for (let i = 1; i <= 31; i++)
+    await call('message.create', { chatId: long.id, content: `Note ${String(i).padStart(2, '0')}` });
+  await page.goto(`${url}/chats/${long.id}`);
+  await page.locator('.msg-user', { hasText: 'Note 31' }).waitFor();
 }
