@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readMetric, type TestServer } from './harness';
-import { ROUTES, startPair } from './trpc-pair';
+import { describe, expect, it } from 'vitest';
+import { readMetric } from './harness';
+import { livePair, ROUTES } from './trpc-pair';
 
 /**
  * What Node's HTTP parser refuses before any route runs (a request line and headers over its 16 KiB limit,
@@ -11,15 +11,7 @@ import { ROUTES, startPair } from './trpc-pair';
  * go over a raw socket: no HTTP client sends such a request, and the answer is read up to the server's close.
  */
 
-let fast: TestServer;
-let official: TestServer;
-let close: () => Promise<void>;
-beforeAll(async () => {
-  ({ fast, official, close } = await startPair());
-});
-afterAll(async () => close?.());
-
-const server = (name: string) => (name === 'direct route' ? fast : official);
+const pair = livePair();
 
 interface Exchange {
   /** Each response on the connection, in order: status, headers (lower-cased names), body. */
@@ -100,7 +92,7 @@ describe.each(ROUTES)('%s: what the HTTP parser refuses, as JSON', (name) => {
     '431 for %s with more than 16 KiB of headers: generic shape, Connection: close',
     async (_case, method, path) => {
       const { responses, closedByServer } = await exchange(
-        server(name).url,
+        pair.server(name).url,
         `${method} ${path} HTTP/1.1\r\nHost: localhost\r\n${bigHeader(20_000)}\r\n`,
       );
       expect(responses).toHaveLength(1);
@@ -117,7 +109,7 @@ describe.each(ROUTES)('%s: what the HTTP parser refuses, as JSON', (name) => {
   );
 
   it('431 for many headers that add up over the limit, and for a URL that long', async () => {
-    const s = server(name);
+    const s = pair.server(name);
     const many = Array.from({ length: 400 }, (_, i) => `X-H${i}: ${'b'.repeat(40)}\r\n`).join('');
     const longUrl = `/trpc/user.profile?input=${'c'.repeat(20_000)}`;
     for (const request of [
@@ -132,14 +124,14 @@ describe.each(ROUTES)('%s: what the HTTP parser refuses, as JSON', (name) => {
 
   it('a request just under the limit is served', async () => {
     const { responses } = await exchange(
-      server(name).url,
+      pair.server(name).url,
       `GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n${bigHeader(15_000)}\r\n`,
     );
     expect(responses.map((r) => r.status)).toEqual([200]);
   });
 
   it('400 for a request that is not HTTP, in the same shape', async () => {
-    const { responses, closedByServer } = await exchange(server(name).url, 'HELLO\r\n\r\n');
+    const { responses, closedByServer } = await exchange(pair.server(name).url, 'HELLO\r\n\r\n');
     expect(responses).toHaveLength(1);
     expect(responses[0]?.status).toBe(400);
     expect(responses[0]?.headers.connection).toBe('close');
@@ -152,7 +144,7 @@ describe.each(ROUTES)('%s: what the HTTP parser refuses, as JSON', (name) => {
 
   it('behind a pipelined request: its answer first, intact, then the 431', async () => {
     const { responses, closedByServer } = await exchange(
-      server(name).url,
+      pair.server(name).url,
       'GET /trpc/user.profile HTTP/1.1\r\nHost: localhost\r\n\r\n' +
         `GET /trpc/user.profile HTTP/1.1\r\nHost: localhost\r\n${bigHeader(20_000)}\r\n`,
     );
@@ -163,7 +155,7 @@ describe.each(ROUTES)('%s: what the HTTP parser refuses, as JSON', (name) => {
   });
 
   it('on a kept-alive connection: the answers before it, then the 431', async () => {
-    const s = server(name);
+    const s = pair.server(name);
     const { port } = new URL(s.url);
     const socket = connect(Number(port), '127.0.0.1');
     const chunks: Buffer[] = [];
@@ -179,7 +171,7 @@ describe.each(ROUTES)('%s: what the HTTP parser refuses, as JSON', (name) => {
   });
 
   it('counts them in http_requests_total, route "unmatched", no label from the request', async () => {
-    const s = server(name);
+    const s = pair.server(name);
     const series = (method: string, status: number) =>
       `http_requests_total{method="${method}",route="unmatched",status="${status}"}`;
     const before431 = await readMetric(s.url, series('POST', 431));
@@ -194,7 +186,7 @@ describe.each(ROUTES)('%s: what the HTTP parser refuses, as JSON', (name) => {
   });
 
   it('a client that keeps its side open and sending is cut off soon after the answer', async () => {
-    const { port } = new URL(server(name).url);
+    const { port } = new URL(pair.server(name).url);
     const socket = connect({ port: Number(port), host: '127.0.0.1', allowHalfOpen: true });
     socket.on('error', () => {});
     socket.resume();

@@ -1,9 +1,9 @@
 import type { AppRouter } from '@chatplatform/api';
 import { createTRPCClient, httpBatchLink, httpLink, TRPCClientError } from '@trpc/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TestServer } from './harness';
 import { raw } from './http-raw';
-import { errorCounts, ROUTES, startPair } from './trpc-pair';
+import { errorCounts, livePair, ROUTES } from './trpc-pair';
 
 /**
  * What fastify itself refuses (a body over BODY_LIMIT 413, a path parameter over maxParamLength 414, a path
@@ -17,20 +17,9 @@ import { errorCounts, ROUTES, startPair } from './trpc-pair';
 
 const BODY_LIMIT = 4096;
 
-let fast: TestServer;
-let official: TestServer;
-let token: string;
-let close: () => Promise<void>;
-
-beforeAll(async () => {
-  ({ fast, official, token, close } = await startPair({ BODY_LIMIT: String(BODY_LIMIT) }));
-});
-afterAll(async () => {
-  await close?.();
-});
+const pair = livePair({ BODY_LIMIT: String(BODY_LIMIT) });
 
 const each = describe.each(ROUTES);
-const server = (name: string) => (name === 'direct route' ? fast : official);
 const big = JSON.stringify({ title: 'x'.repeat(BODY_LIMIT) });
 const json = { 'content-type': 'application/json' };
 
@@ -45,7 +34,7 @@ const trpcError = (code: string, httpStatus: number, reason: string) => ({
 
 each('%s: fastify refusals on /trpc in tRPC error shape', (name) => {
   it('413 for a body over the limit', async () => {
-    const s = server(name);
+    const s = pair.server(name);
     const r = await raw(s.url, 'POST', '/trpc/chat.create', { headers: json, body: big });
     expect(r.status).toBe(413);
     expect(r.headers['content-type']).toBe('application/json');
@@ -57,7 +46,7 @@ each('%s: fastify refusals on /trpc in tRPC error shape', (name) => {
   });
 
   it('413 for a batch: one error per call', async () => {
-    const s = server(name);
+    const s = pair.server(name);
     const r = await raw(s.url, 'POST', '/trpc/chat.create,chat.create?batch=1', {
       headers: json,
       body: JSON.stringify({ 0: { title: 'x'.repeat(BODY_LIMIT) } }),
@@ -68,7 +57,7 @@ each('%s: fastify refusals on /trpc in tRPC error shape', (name) => {
   });
 
   it('414 for a procedure path over maxParamLength', async () => {
-    const s = server(name);
+    const s = pair.server(name);
     const r = await raw(s.url, 'GET', `/trpc/${'a'.repeat(6000)}`);
     expect(r.status).toBe(414);
     expect(r.json).toEqual(trpcError('BAD_REQUEST', 414, 'URI_TOO_LONG'));
@@ -85,7 +74,7 @@ each('%s: fastify refusals on /trpc in tRPC error shape', (name) => {
     ['a truncated escape', '/trpc/user.profile%2'],
     ['a truncated UTF-8 sequence', '/trpc/%E0%A4%A'],
   ])('400 for a path with %s', async (_case, path) => {
-    const s = server(name);
+    const s = pair.server(name);
     const r = await raw(s.url, 'GET', path);
     expect(r.status).toBe(400);
     expect(r.headers['content-type']).toBe('application/json');
@@ -100,8 +89,8 @@ each('%s: fastify refusals on /trpc in tRPC error shape', (name) => {
   });
 
   it('the real client reads them as tRPC errors, each call its own', async () => {
-    const s = server(name);
-    const headers = { authorization: `Bearer ${token}` };
+    const s = pair.server(name);
+    const headers = { authorization: `Bearer ${pair.token}` };
     const single = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${s.url}/trpc`, headers })] });
     const batched = createTRPCClient<AppRouter>({
       links: [httpBatchLink({ url: `${s.url}/trpc`, headers })],
@@ -122,7 +111,7 @@ each('%s: fastify refusals on /trpc in tRPC error shape', (name) => {
   });
 
   it('counts them in trpc_errors_total, under a real procedure name only', async () => {
-    const s = server(name);
+    const s = pair.server(name);
     const before = await errorCounts(s);
     await raw(s.url, 'POST', '/trpc/chat.create', { headers: json, body: big });
     await raw(s.url, 'GET', `/trpc/${'a'.repeat(6000)}`);
@@ -142,8 +131,11 @@ each("%s: the CSRF guard's 415 on /trpc in tRPC error shape", (name) => {
     ['a form body', { 'content-type': 'application/x-www-form-urlencoded' }, 'title=x'],
     ['no content type', {}, undefined],
   ])('415 for %s, one entry per call for a batch', async (_case, headers, body) => {
-    const s = server(name);
-    const opts = { headers: { ...headers, authorization: `Bearer ${token}` }, ...(body ? { body } : {}) };
+    const s = pair.server(name);
+    const opts = {
+      headers: { ...headers, authorization: `Bearer ${pair.token}` },
+      ...(body ? { body } : {}),
+    };
     const r = await raw(s.url, 'POST', '/trpc/chat.create', opts);
     expect(r.status).toBe(415);
     expect(r.headers['content-type']).toBe('application/json');
@@ -156,8 +148,8 @@ each("%s: the CSRF guard's 415 on /trpc in tRPC error shape", (name) => {
   });
 
   it('the real client reads it as a tRPC error, each call of a batch its own', async () => {
-    const s = server(name);
-    const headers = { authorization: `Bearer ${token}`, 'content-type': 'text/plain' };
+    const s = pair.server(name);
+    const headers = { authorization: `Bearer ${pair.token}`, 'content-type': 'text/plain' };
     const single = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${s.url}/trpc`, headers })] });
     const batched = createTRPCClient<AppRouter>({
       links: [httpBatchLink({ url: `${s.url}/trpc`, headers })],
@@ -177,12 +169,13 @@ each("%s: the CSRF guard's 415 on /trpc in tRPC error shape", (name) => {
     }
     // Nothing ran: still signed in.
     expect(
-      (await fetch(`${s.url}/trpc/user.profile`, { headers: { authorization: `Bearer ${token}` } })).status,
+      (await fetch(`${s.url}/trpc/user.profile`, { headers: { authorization: `Bearer ${pair.token}` } }))
+        .status,
     ).toBe(200);
   });
 
   it('counts it in trpc_errors_total, under the procedure named', async () => {
-    const s = server(name);
+    const s = pair.server(name);
     const before = await errorCounts(s);
     await raw(s.url, 'POST', '/trpc/chat.create', { headers: { 'content-type': 'text/plain' }, body: '{}' });
     const after = await errorCounts(s);
@@ -207,7 +200,7 @@ each('%s: paths under /trpc that no procedure route matches: NOT_FOUND in tRPC e
     ['/trpc/user.profile/extra?input=%7B%7D', 'user.profile/extra'],
     ['/trpc/a%20b/c', 'a b/c'],
   ])('%s: 404 as for an unknown procedure named %j', async (url, path) => {
-    const s = server(name);
+    const s = pair.server(name);
     const r = await raw(s.url, 'GET', url);
     expect(r.status).toBe(404);
     expect(r.headers['content-type']).toBe('application/json');
@@ -220,7 +213,7 @@ each('%s: paths under /trpc that no procedure route matches: NOT_FOUND in tRPC e
   });
 
   it('a batch: one entry per call', async () => {
-    const s = server(name);
+    const s = pair.server(name);
     const r = await raw(s.url, 'GET', '/trpc/a/b,user.profile?batch=1');
     expect(r.status).toBe(404);
     expect(r.json).toEqual([await unknownProcedure(s, 'a/b'), await unknownProcedure(s, 'user.profile')]);
@@ -230,7 +223,7 @@ each('%s: paths under /trpc that no procedure route matches: NOT_FOUND in tRPC e
   });
 
   it('every method: 404 (HEAD without a body; a POST before its body is read; TRACE before the CSRF guard)', async () => {
-    const s = server(name);
+    const s = pair.server(name);
     const expected = await unknownProcedure(s, 'a/b');
     for (const [method, opts] of [
       ['POST', { headers: json, body: '{}' }],
@@ -251,8 +244,8 @@ each('%s: paths under /trpc that no procedure route matches: NOT_FOUND in tRPC e
   });
 
   it('the real client reads it as a tRPC error (a client pointed at a wrong URL), each call of a batch its own', async () => {
-    const s = server(name);
-    const headers = { authorization: `Bearer ${token}` };
+    const s = pair.server(name);
+    const headers = { authorization: `Bearer ${pair.token}` };
     const url = `${s.url}/trpc/v1`;
     const single = createTRPCClient<AppRouter>({ links: [httpLink({ url, headers })] });
     const batched = createTRPCClient<AppRouter>({ links: [httpBatchLink({ url, headers })] });
@@ -268,7 +261,7 @@ each('%s: paths under /trpc that no procedure route matches: NOT_FOUND in tRPC e
   });
 
   it('counts each call in trpc_errors_total under "unknown", never under a name from the URL', async () => {
-    const s = server(name);
+    const s = pair.server(name);
     const before = await errorCounts(s);
     await raw(s.url, 'GET', '/trpc/zzq/b');
     await raw(s.url, 'GET', '/trpc/zzq/b,user.profile?batch=1');
@@ -282,9 +275,9 @@ each('%s: paths under /trpc that no procedure route matches: NOT_FOUND in tRPC e
 
 describe("the CSRF guard's 415 on /api in the REST error shape", () => {
   it('415 with the REST shape and reason, counted in trpc_errors_total', async () => {
-    const before = await errorCounts(fast);
-    const r = await raw(fast.url, 'POST', '/api/chat', {
-      headers: { 'content-type': 'text/plain', authorization: `Bearer ${token}` },
+    const before = await errorCounts(pair.fast);
+    const r = await raw(pair.fast.url, 'POST', '/api/chat', {
+      headers: { 'content-type': 'text/plain', authorization: `Bearer ${pair.token}` },
       body: '{"title":"x"}',
     });
     expect(r.status).toBe(415);
@@ -294,7 +287,7 @@ describe("the CSRF guard's 415 on /api in the REST error shape", () => {
         'Requests that send or change data must use Content-Type: application/json (an empty body is fine).',
       reason: 'UNSUPPORTED_MEDIA_TYPE',
     });
-    const after = await errorCounts(fast);
+    const after = await errorCounts(pair.fast);
     const k = '{procedure="unknown",code="UNSUPPORTED_MEDIA_TYPE"}';
     expect((after[k] ?? 0) - (before[k] ?? 0)).toBe(1);
   });
@@ -304,7 +297,10 @@ describe('the CSRF guard covers /trpc and /api, not paths that merely begin alik
   it.each([['/apiary'], ['/trpcx/user.profile'], ['/api-docs']])(
     'POST %s with text/plain is the plain 404 of an unknown path, not a 415',
     async (path) => {
-      const r = await raw(fast.url, 'POST', path, { headers: { 'content-type': 'text/plain' }, body: 'x' });
+      const r = await raw(pair.fast.url, 'POST', path, {
+        headers: { 'content-type': 'text/plain' },
+        body: 'x',
+      });
       expect(r.status).toBe(404);
     },
   );
@@ -312,7 +308,7 @@ describe('the CSRF guard covers /trpc and /api, not paths that merely begin alik
 
 describe('fastify refusals on /api in the REST error shape', () => {
   it('413 for a body over the limit (unchanged)', async () => {
-    const r = await raw(fast.url, 'POST', '/api/chat', { headers: json, body: big });
+    const r = await raw(pair.fast.url, 'POST', '/api/chat', { headers: json, body: big });
     expect(r.status).toBe(413);
     expect(r.json).toEqual({
       code: 'PAYLOAD_TOO_LARGE',
@@ -324,7 +320,7 @@ describe('fastify refusals on /api in the REST error shape', () => {
   it.each(['/api/user/profile%zz', '/api/chat/%E0%A4%A'])(
     '400 for a path that is not valid percent-encoding: %s',
     async (path) => {
-      const r = await raw(fast.url, 'GET', path);
+      const r = await raw(pair.fast.url, 'GET', path);
       expect(r.status).toBe(400);
       expect(r.json).toEqual({
         code: 'BAD_REQUEST',
@@ -362,7 +358,7 @@ describe('no bad URL is a 500', () => {
     '/api/chat?limit=%zz',
     '/%zz',
   ])('%s', async (path) => {
-    for (const s of [fast, official]) {
+    for (const s of [pair.fast, pair.official]) {
       for (const method of ['GET', 'HEAD', 'POST', 'OPTIONS', 'TRACE', 'DELETE', 'PATCH']) {
         const r = await raw(s.url, method, path, method === 'POST' ? { headers: json, body: '{}' } : {});
         expect(r.status, `${method} ${path}`).toBeLessThan(500);

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { until } from './ai-client';
-import { readMetric, seedReply, type TestServer } from './harness';
+import { readMetric, seedReply } from './harness';
 import { answerHeaders, raw } from './http-raw';
-import { enc, ROUTES, startPair } from './trpc-pair';
+import { enc, livePair, ROUTES } from './trpc-pair';
 
 /**
  * HEAD answers what GET would, without a body (RFC 9110 §9.3.2), on /trpc and the REST mirror at /api: the
@@ -12,20 +12,9 @@ import { enc, ROUTES, startPair } from './trpc-pair';
  * tRPC route and on the one with the official adapter alone (plugins/http-methods.ts covers both).
  */
 
-let fast: TestServer;
-let official: TestServer;
-let token: string;
-let close: () => Promise<void>;
-
-beforeAll(async () => {
-  ({ fast, official, token, close } = await startPair());
-});
-afterAll(async () => {
-  await close?.();
-});
+const pair = livePair();
 
 const each = describe.each(ROUTES);
-const server = (name: string) => (name === 'direct route' ? fast : official);
 
 each('%s: HEAD answers as GET does', (name) => {
   it.each([
@@ -42,8 +31,8 @@ each('%s: HEAD answers as GET does', (name) => {
     ['an unknown REST path (404)', '/api/no/such/path', true],
     ['the REST document', '/api/openapi.json', false],
   ])('%s', async (_case, path, authed) => {
-    const s = server(name);
-    const headers: Record<string, string> = authed ? { authorization: `Bearer ${token}` } : {};
+    const s = pair.server(name);
+    const headers: Record<string, string> = authed ? { authorization: `Bearer ${pair.token}` } : {};
     const get = await raw(s.url, 'GET', path, { headers });
     const head = await raw(s.url, 'HEAD', path, { headers });
     expect(head.status).toBe(get.status);
@@ -54,7 +43,7 @@ each('%s: HEAD answers as GET does', (name) => {
   });
 
   it('a subscription: the SSE headers, and no stream left running on the server', async () => {
-    const s = server(name);
+    const s = pair.server(name);
     const { accessToken, user } = await s.signIn();
     const auth = { authorization: `Bearer ${accessToken}` };
     const chat = (await fetch(`${s.url}/trpc/chat.create`, {
@@ -84,7 +73,7 @@ each('%s: HEAD answers as GET does', (name) => {
   });
 
   it('counts a HEAD as a HEAD in http_requests_total', async () => {
-    const s = server(name);
+    const s = pair.server(name);
     const series = 'http_requests_total{method="HEAD",route="trpc:user.profile",status="401"}';
     const before = await readMetric(s.url, series);
     await raw(s.url, 'HEAD', '/trpc/user.profile');

@@ -1,29 +1,16 @@
 import type { AppRouter } from '@chatplatform/api';
 import { createTRPCClient, httpBatchLink, httpLink } from '@trpc/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestServer } from './harness';
-import { startPair } from './trpc-pair';
+import { describe, expect, it } from 'vitest';
+import { livePair, ROUTES } from './trpc-pair';
 
-let fast: TestServer;
-let official: TestServer;
-let close: () => Promise<void>;
-beforeAll(async () => {
-  ({ fast, official, close } = await startPair());
-});
-afterAll(async () => close?.());
-
-const servers = () =>
-  [
-    ['direct route', fast],
-    ['official adapter', official],
-  ] as const;
+const pair = livePair();
 
 describe('mutations without input', () => {
   it.each([
     ['httpLink', httpLink],
     ['httpBatchLink', httpBatchLink],
   ] as const)('work through %s (an empty JSON body means no input)', async (_name, link) => {
-    for (const [, s] of servers()) {
+    for (const s of [pair.fast, pair.official]) {
       const u = await s.signIn();
       const client = createTRPCClient<AppRouter>({
         links: [link({ url: `${s.url}/trpc`, headers: { authorization: `Bearer ${u.accessToken}` } })],
@@ -38,7 +25,8 @@ describe('mutations without input', () => {
   it.each(['{bad', 'null,', '\uFEFF{', '{"a":'])(
     'refuse a JSON body that is not JSON (%j), as for a procedure with input, and run nothing',
     async (body) => {
-      for (const [name, s] of servers()) {
+      for (const [name] of ROUTES) {
+        const s = pair.server(name);
         const u = await s.signIn();
         const headers = { 'content-type': 'application/json', authorization: `Bearer ${u.accessToken}` };
         const res = await fetch(`${s.url}/trpc/auth.logout`, { method: 'POST', headers, body });

@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestServer } from './harness';
-import { enc, errorCounts, ROUTES, startPair } from './trpc-pair';
+import { describe, expect, it } from 'vitest';
+import { enc, errorCounts, livePair, ROUTES } from './trpc-pair';
 
 /**
  * The batch guard's refusals (src/plugins/trpc-batch-guard.ts) count in trpc_errors_total as tRPC's own errors
@@ -8,20 +7,9 @@ import { enc, errorCounts, ROUTES, startPair } from './trpc-pair';
  * the labels stay bounded whatever a client sends. They were not counted at all. On both servers of the pair.
  */
 
-let fast: TestServer;
-let official: TestServer;
-let token: string;
-let close: () => Promise<void>;
-
-beforeAll(async () => {
-  ({ fast, official, token, close } = await startPair());
-});
-afterAll(async () => {
-  await close?.();
-});
+const pair = livePair();
 
 const each = describe.each(ROUTES);
-const server = (name: string) => (name === 'direct route' ? fast : official);
 
 each('%s: batch guard refusals in trpc_errors_total', (name) => {
   it.each([
@@ -50,13 +38,13 @@ each('%s: batch guard refusals in trpc_errors_total', (name) => {
       'unknown',
     ],
   ])('%s: counted under %s', async (_case, method, path, body, procedure) => {
-    const s = server(name);
+    const s = pair.server(name);
     const series = `{procedure="${procedure}",code="BAD_REQUEST"}`;
     const before = await errorCounts(s);
     const res = await fetch(`${s.url}${path}`, {
       method,
       headers: {
-        authorization: `Bearer ${token}`,
+        authorization: `Bearer ${pair.token}`,
         ...(body !== null ? { 'content-type': 'application/json' } : {}),
       },
       ...(body !== null ? { body } : {}),

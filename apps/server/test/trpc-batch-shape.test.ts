@@ -1,8 +1,8 @@
 import type { AppRouter } from '@chatplatform/api';
 import { createTRPCClient, httpBatchLink, httpBatchStreamLink, TRPCClientError } from '@trpc/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TestServer } from './harness';
-import { enc, ROUTES, startPair } from './trpc-pair';
+import { enc, livePair, ROUTES } from './trpc-pair';
 
 /**
  * A tRPC batch (`?batch=1`) whose input is not an object keyed by the call indices is refused with 400 before
@@ -13,24 +13,9 @@ import { enc, ROUTES, startPair } from './trpc-pair';
 
 const MESSAGE = "A batch's input must be an object keyed by the call indices 0..n-1";
 
-let fast: TestServer;
-let official: TestServer;
-let close: () => Promise<void>;
+const pair = livePair();
 
-beforeAll(async () => {
-  ({ fast, official, close } = await startPair());
-});
-afterAll(async () => {
-  await close?.();
-});
-
-const servers = () =>
-  [
-    ['direct route', fast],
-    ['official adapter', official],
-  ] as const;
 const each = describe.each(ROUTES);
-const server = (name: string) => (servers().find(([n]) => n === name) as readonly [string, TestServer])[1];
 
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 const post = (s: TestServer, path: string, token: string, body: string) =>
@@ -58,7 +43,7 @@ async function expectRefused(res: Response, message = MESSAGE) {
 
 each('%s: a batch whose input has not the batch shape is refused', (name) => {
   it('a mutation input posted as is to a batch: 400, and no chat created', async () => {
-    const s = server(name);
+    const s = pair.server(name);
     const { accessToken } = await s.signIn();
     const before = await chatTitles(s, accessToken);
     await expectRefused(await post(s, '/trpc/chat.create?batch=1', accessToken, '{"title":"My title"}'));
@@ -84,7 +69,7 @@ each('%s: a batch whose input has not the batch shape is refused', (name) => {
     ['an index out of range', '{"1":{}}'],
     ['an index with a leading zero', '{"00":{}}'],
   ])('a no-input mutation with %s as a batch input: 400, and the session stays', async (_what, body) => {
-    const s = server(name);
+    const s = pair.server(name);
     const { accessToken } = await s.signIn();
     await expectRefused(await post(s, '/trpc/auth.logout?batch=1', accessToken, body));
     const profile = await fetch(`${s.url}/trpc/user.profile`, { headers: auth(accessToken) });
@@ -92,7 +77,7 @@ each('%s: a batch whose input has not the batch shape is refused', (name) => {
   });
 
   it('malformed JSON in a batch to a no-input mutation: 400, and the session stays', async () => {
-    const s = server(name);
+    const s = pair.server(name);
     const { accessToken } = await s.signIn();
     const res = await post(s, '/trpc/auth.logout?batch=1', accessToken, '{bad');
     expect(res.status).toBe(400);
@@ -101,7 +86,7 @@ each('%s: a batch whose input has not the batch shape is refused', (name) => {
   });
 
   it('extra keys for a batch of one: 400, and nothing created', async () => {
-    const s = server(name);
+    const s = pair.server(name);
     const { accessToken } = await s.signIn();
     const body = JSON.stringify({ 0: { title: 'First' }, 1: { title: 'Second' } });
     await expectRefused(await post(s, '/trpc/chat.create?batch=1', accessToken, body));
@@ -116,7 +101,7 @@ each('%s: a batch whose input has not the batch shape is refused', (name) => {
     ['a plain query input', { limit: 1 }],
     ['an array', [{}]],
   ])('a GET batch with %s: 400', async (_what, input) => {
-    const s = server(name);
+    const s = pair.server(name);
     const { accessToken } = await s.signIn();
     await expectRefused(
       await fetch(`${s.url}/trpc/user.profile?batch=1&input=${enc(input)}`, { headers: auth(accessToken) }),
@@ -129,7 +114,7 @@ each('%s: a batch whose input has not the batch shape is refused', (name) => {
   });
 
   it('well-formed raw batches still run: indices, missing keys, no input at all', async () => {
-    const s = server(name);
+    const s = pair.server(name);
     const { accessToken } = await s.signIn();
     const res = await post(
       s,
@@ -163,7 +148,7 @@ describe.each([
   ['httpBatchStreamLink', httpBatchStreamLink],
 ] as const)('@trpc/client %s keeps working', (_kind, link) => {
   it.each(ROUTES)('on the %s', async (name) => {
-    const s = server(name);
+    const s = pair.server(name);
     const { accessToken } = await s.signIn();
     const sent: string[] = [];
     const client = createTRPCClient<AppRouter>({

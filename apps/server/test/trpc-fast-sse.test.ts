@@ -6,7 +6,7 @@ import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientFor, streamReply, until } from './ai-client';
 import { seedReply, type TestServer } from './harness';
-import { errorCounts, snapshot, startPair } from './trpc-pair';
+import { errorCounts, livePair, snapshot } from './trpc-pair';
 
 /**
  * message.stream over SSE on the direct tRPC route (src/plugins/trpc-fast.ts) against the official adapter,
@@ -15,25 +15,20 @@ import { errorCounts, snapshot, startPair } from './trpc-pair';
  * onError counts do (see below).
  */
 
-let fast: TestServer;
-let official: TestServer;
-let token: string;
-let close: () => Promise<void>;
 /** A provider that never sends a token: replies that stay `streaming` until stopped. */
 let idle: FakeOpenAI;
-
 beforeAll(async () => {
   idle = await startFakeOpenAI({ reply: 'never sent', firstTokenDelayMs: 600_000 });
-  ({ fast, official, token, close } = await startPair({
-    AI_BASE_URL: idle.baseURL,
-    AI_MODELS: 'idle',
-    AI_DEFAULT_MODEL: 'local/demo',
-  }));
 });
 afterAll(async () => {
-  await close?.();
   await idle?.close();
 });
+// Started after idle and stopped before it (vitest runs the after hooks in reverse).
+const pair = livePair(() => ({
+  AI_BASE_URL: idle.baseURL,
+  AI_MODELS: 'idle',
+  AI_DEFAULT_MODEL: 'local/demo',
+}));
 
 /** A GET whose reader waits 300 ms before reading anything, then reads to the end. */
 function slowRead(url: string, headers: Record<string, string>): Promise<string> {
@@ -63,14 +58,14 @@ async function openStreams(s: TestServer): Promise<number> {
 describe('message.stream over SSE: the direct route writes what the official adapter writes', () => {
   const unknownId = '00000000-0000-4000-8000-000000000000';
   const sseInit = (headers: Record<string, string> = {}) => ({
-    headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream', ...headers },
+    headers: { authorization: `Bearer ${pair.token}`, accept: 'text/event-stream', ...headers },
   });
   const streamPath = (input: unknown) =>
     `/trpc/message.stream?input=${encodeURIComponent(JSON.stringify(input))}`;
 
   it('streams the same reply text to the same end', async () => {
     const replies = [];
-    for (const s of [fast, official]) {
+    for (const s of [pair.fast, pair.official]) {
       const client = clientFor(s.url, (await s.signIn(newWallet())).accessToken);
       const chat = await client.chat.create.mutate({});
       const sent = await client.message.send.mutate({ chatId: chat.id, content: 'compare the two paths' });
@@ -83,7 +78,7 @@ describe('message.stream over SSE: the direct route writes what the official ada
   });
 
   it('replays one finished reply with the same bytes: from the start, after an id in the input, after Last-Event-ID', async () => {
-    const client = clientFor(fast.url, token);
+    const client = clientFor(pair.fast.url, pair.token);
     const chat = await client.chat.create.mutate({});
     const sent = await client.message.send.mutate({ chatId: chat.id, content: 'replay me twice' });
     const messageId = sent.assistantMessage.id;
@@ -99,8 +94,8 @@ describe('message.stream over SSE: the direct route writes what the official ada
     const bodies: string[] = [];
     for (const [path, init] of requests) {
       const [f, o] = [
-        await snapshot(await fetch(`${fast.url}${path}`, init)),
-        await snapshot(await fetch(`${official.url}${path}`, init)),
+        await snapshot(await fetch(`${pair.fast.url}${path}`, init)),
+        await snapshot(await fetch(`${pair.official.url}${path}`, init)),
       ];
       expect(f.snap).toEqual(o.snap);
       expect(f.snap.status).toBe(200);
@@ -126,8 +121,8 @@ describe('message.stream over SSE: the direct route writes what the official ada
     ['UNAUTHORIZED without a token', { messageId: unknownId }, false],
   ])('the same error shape: %s', async (_name, input, signedIn) => {
     const errors = [];
-    for (const s of [fast, official]) {
-      const client = clientFor(s.url, signedIn ? token : 'not.a.token');
+    for (const s of [pair.fast, pair.official]) {
+      const client = clientFor(s.url, signedIn ? pair.token : 'not.a.token');
       const r = await streamReply(client, input.messageId);
       if (!(r.error instanceof TRPCClientError))
         throw new Error(`expected an error, got ${JSON.stringify(r)}`);
@@ -151,8 +146,8 @@ describe('message.stream over SSE: the direct route writes what the official ada
   ])('answers a raw SSE request with %s with the same bytes', async (_name, path, signedIn, code) => {
     const init = signedIn ? sseInit() : { headers: { accept: 'text/event-stream' } };
     const [f, o] = [
-      await snapshot(await fetch(`${fast.url}${path}`, init)),
-      await snapshot(await fetch(`${official.url}${path}`, init)),
+      await snapshot(await fetch(`${pair.fast.url}${path}`, init)),
+      await snapshot(await fetch(`${pair.official.url}${path}`, init)),
     ];
     expect(f.snap.headers['content-type']).toBe('text/event-stream');
     expect(f.snap.body).toContain('event: serialized-error');
@@ -166,7 +161,7 @@ describe('message.stream over SSE: the direct route writes what the official ada
   ])('reports a subscription that %s to onError once', async (_name, path, code, expected) => {
     const key = `{procedure="message.stream",code="${code}"}`;
     const counts = [];
-    for (const s of [fast, official]) {
+    for (const s of [pair.fast, pair.official]) {
       const before = (await errorCounts(s))[key] ?? 0;
       await fetch(`${s.url}${path}`, sseInit()).then((r) => r.text());
       counts.push(((await errorCounts(s))[key] ?? 0) - before);
@@ -179,12 +174,12 @@ describe('message.stream over SSE: the direct route writes what the official ada
   it('a reader slower than the replay gets every event in order, the same bytes as from the official handler', async () => {
     // A finished reply of 8 MB in 4,000 events: more than the socket buffers hold, so the direct route has to
     // wait for the client to read (push() refuses, the next read() resumes it).
-    const s = await fast.signIn();
-    const client = clientFor(fast.url, s.accessToken);
+    const s = await pair.fast.signIn();
+    const client = clientFor(pair.fast.url, s.accessToken);
     const chat = await client.chat.create.mutate({});
     const piece = `${'x'.repeat(2047)} `;
     const count = 4000;
-    const reply = await seedReply(fast, {
+    const reply = await seedReply(pair.fast, {
       chatId: chat.id,
       userId: s.user.id,
       content: piece.repeat(count),
@@ -194,11 +189,14 @@ describe('message.stream over SSE: the direct route writes what the official ada
         JSON.stringify({ type: 'stopped' }),
       ],
     });
-    const logged = await fast.app.resources.ports.events.read(logKey(reply.id), null, 10_000);
+    const logged = await pair.fast.app.resources.ports.events.read(logKey(reply.id), null, 10_000);
 
     const url = (base: string) => `${base}${streamPath({ messageId: reply.id })}`;
     const headers = { authorization: `Bearer ${s.accessToken}`, accept: 'text/event-stream' };
-    const [f, o] = [await slowRead(url(fast.url), headers), await slowRead(url(official.url), headers)];
+    const [f, o] = [
+      await slowRead(url(pair.fast.url), headers),
+      await slowRead(url(pair.official.url), headers),
+    ];
     expect(f.length).toBeGreaterThan(count * piece.length);
     expect(f).toBe(o);
     const ids = [...f.matchAll(/\nid: (\d+-\d+)\.\d+\n/g)].map((m) => m[1] ?? '');
@@ -213,12 +211,12 @@ describe('message.stream over SSE: the direct route writes what the official ada
   });
 
   it('a client that goes away ends its follower on the server', async () => {
-    const client = clientFor(fast.url, token);
+    const client = clientFor(pair.fast.url, pair.token);
     const agent = await client.agent.create.mutate({ name: 'never answers', model: 'openai/idle' });
     const chat = await client.chat.create.mutate({ agentId: agent.id });
     const sent = await client.message.send.mutate({ chatId: chat.id, content: 'are you there?' });
     const messageId = sent.assistantMessage.id;
-    for (const s of [fast, official]) {
+    for (const s of [pair.fast, pair.official]) {
       const before = await openStreams(s);
       const connections = Array.from({ length: 5 }, () => new AbortController());
       for (const c of connections) {

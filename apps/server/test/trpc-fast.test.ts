@@ -8,9 +8,8 @@ import {
   TRPCClientError,
   type TRPCLink,
 } from '@trpc/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from './harness';
-import { enc, errorCounts, type Snapshot, snapshot, startPair } from './trpc-pair';
+import { describe, expect, it } from 'vitest';
+import { enc, errorCounts, livePair, type Snapshot, snapshot } from './trpc-pair';
 
 /**
  * The direct tRPC route (src/plugins/trpc-fast.ts) must be indistinguishable from the official adapter for
@@ -20,17 +19,7 @@ import { enc, errorCounts, type Snapshot, snapshot, startPair } from './trpc-pai
  * adapter streams its Response (chunked). Subscriptions: trpc-fast-sse.test.ts.
  */
 
-let fast: TestServer;
-let official: TestServer;
-let token: string;
-let close: () => Promise<void>;
-
-beforeAll(async () => {
-  ({ fast, official, token, close } = await startPair());
-});
-afterAll(async () => {
-  await close?.();
-});
+const pair = livePair();
 
 const delta = (before: Record<string, number>, after: Record<string, number>) =>
   Object.fromEntries(
@@ -41,7 +30,7 @@ const delta = (before: Record<string, number>, after: Record<string, number>) =>
 
 describe('raw HTTP: the direct route answers byte for byte like the official adapter', () => {
   const json = { 'content-type': 'application/json' };
-  const auth = () => ({ authorization: `Bearer ${token}` });
+  const auth = () => ({ authorization: `Bearer ${pair.token}` });
   /** direct: whether the direct route serves it; null when no tRPC handler is reached at all. */
   type Case = [name: string, path: string, init: () => RequestInit, status: number, direct: boolean | null];
   const cases: Case[] = [
@@ -242,7 +231,10 @@ describe('raw HTTP: the direct route answers byte for byte like the official ada
   ];
 
   it.each(cases)('%s', async (_name, path, init, status, direct) => {
-    const [a, b] = [await fetch(`${fast.url}${path}`, init()), await fetch(`${official.url}${path}`, init())];
+    const [a, b] = [
+      await fetch(`${pair.fast.url}${path}`, init()),
+      await fetch(`${pair.official.url}${path}`, init()),
+    ];
     const [fa, of] = [await snapshot(a), await snapshot(b)];
     expect(fa.snap).toEqual(of.snap);
     expect(fa.snap.status).toBe(status);
@@ -253,12 +245,15 @@ describe('raw HTTP: the direct route answers byte for byte like the official ada
   });
 
   it('calls onError alike: the same error counts by procedure and code', async () => {
-    const before = [await errorCounts(fast), await errorCounts(official)] as const;
+    const before = [await errorCounts(pair.fast), await errorCounts(pair.official)] as const;
     for (const [, path, init] of cases) {
-      await fetch(`${fast.url}${path}`, init()).then((r) => r.arrayBuffer());
-      await fetch(`${official.url}${path}`, init()).then((r) => r.arrayBuffer());
+      await fetch(`${pair.fast.url}${path}`, init()).then((r) => r.arrayBuffer());
+      await fetch(`${pair.official.url}${path}`, init()).then((r) => r.arrayBuffer());
     }
-    const d = [delta(before[0], await errorCounts(fast)), delta(before[1], await errorCounts(official))];
+    const d = [
+      delta(before[0], await errorCounts(pair.fast)),
+      delta(before[1], await errorCounts(pair.official)),
+    ];
     expect(Object.keys(d[0] ?? {}).length).toBeGreaterThan(5);
     expect(d[0]).toEqual(d[1]);
   });
@@ -383,11 +378,11 @@ describe.each<LinkKind>(['httpLink', 'httpBatchLink', 'httpBatchStreamLink'])(
   (kind) => {
     it('results, error shapes and raw responses are identical', async () => {
       // Each scenario runs on one server and then at once on the other, so both see the same data.
-      const servers = [fast, official].map((s) => {
+      const servers = [pair.fast, pair.official].map((s) => {
         const log: Recorded[] = [];
         return {
           log,
-          authed: recordingClient(kind, s.url, log, token),
+          authed: recordingClient(kind, s.url, log, pair.token),
           anon: recordingClient(kind, s.url, log),
         };
       });
@@ -427,7 +422,7 @@ describe.each<LinkKind>(['httpLink', 'httpBatchLink', 'httpBatchStreamLink'])(
     it('a mutation called without input (an empty POST body) is judged by the official handler on both', async () => {
       // tRPC 11.22.1 answers an empty JSON body with BAD_REQUEST; the direct route must not judge it itself.
       const seen = [];
-      for (const s of [fast, official]) {
+      for (const s of [pair.fast, pair.official]) {
         const session = await s.signIn(newWallet());
         const log: Recorded[] = [];
         const client = recordingClient(kind, s.url, log, session.accessToken);
@@ -443,7 +438,7 @@ describe.each<LinkKind>(['httpLink', 'httpBatchLink', 'httpBatchStreamLink'])(
     it('a mutation with an empty object as input ends the session on both', async () => {
       const outcomes = [];
       const directs = [];
-      for (const s of [fast, official]) {
+      for (const s of [pair.fast, pair.official]) {
         const session = await s.signIn(newWallet());
         const log: Recorded[] = [];
         const client = recordingClient(kind, s.url, log, session.accessToken);
@@ -465,17 +460,7 @@ describe.each<LinkKind>(['httpLink', 'httpBatchLink', 'httpBatchStreamLink'])(
 );
 
 describe('TOO_MANY_REQUESTS with Retry-After', () => {
-  let fastLimited: TestServer;
-  let officialLimited: TestServer;
-  const limits = { RATE_LIMIT_USER: '2', RATE_LIMIT_WINDOW: '3600' };
-  beforeAll(async () => {
-    fastLimited = await startServer({ env: limits, shareWith: fast });
-    officialLimited = await startServer({ env: { ...limits, TRPC_FAST_PATH: 'false' }, shareWith: fast });
-  });
-  afterAll(async () => {
-    await officialLimited?.close();
-    await fastLimited?.close();
-  });
+  const limited = livePair({ RATE_LIMIT_USER: '2', RATE_LIMIT_WINDOW: '3600' }, { shareWith: pair });
 
   /** The seconds left in the window may differ by one between two users; everything else may not. */
   const maskSeconds = (s: Snapshot) => ({
@@ -488,7 +473,7 @@ describe('TOO_MANY_REQUESTS with Retry-After', () => {
     'the same 429, Retry-After and error shape through %s',
     async (kind) => {
       const results = [];
-      for (const s of [fastLimited, officialLimited]) {
+      for (const s of [limited.fast, limited.official]) {
         const { accessToken } = await s.signIn(newWallet());
         const headers = { authorization: `Bearer ${accessToken}` };
         for (let i = 0; i < 2; i++)

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestServer } from './harness';
+import { describe, expect, it } from 'vitest';
 import { raw } from './http-raw';
-import { enc, ROUTES, startPair } from './trpc-pair';
+import { enc, livePair, ROUTES } from './trpc-pair';
 
 /**
  * A method a tRPC path does not serve is refused with 405 METHOD_NOT_SUPPORTED and an Allow header (RFC 9110
@@ -10,20 +9,9 @@ import { enc, ROUTES, startPair } from './trpc-pair';
  * Allow either. Every case runs on the server with the direct route and on the one with the official adapter.
  */
 
-let fast: TestServer;
-let official: TestServer;
-let token: string;
-let close: () => Promise<void>;
-
-beforeAll(async () => {
-  ({ fast, official, token, close } = await startPair());
-});
-afterAll(async () => {
-  await close?.();
-});
+const pair = livePair();
 
 const each = describe.each(ROUTES);
-const server = (name: string) => (name === 'direct route' ? fast : official);
 
 interface ErrorEntry {
   error: { message: string; data: { code: string; httpStatus: number; path?: string } };
@@ -39,7 +27,9 @@ each('%s: methods a tRPC path does not serve', (name) => {
     ['QUERY', '/trpc/user.profile', 'GET, HEAD, OPTIONS'],
     ['TRACE', '/trpc/message.stream', 'GET, HEAD, OPTIONS'],
   ])('%s %s: 405 with Allow: %s', async (method, path, allow) => {
-    const r = await raw(server(name).url, method, path, { headers: { authorization: `Bearer ${token}` } });
+    const r = await raw(pair.server(name).url, method, path, {
+      headers: { authorization: `Bearer ${pair.token}` },
+    });
     expect(r.status).toBe(405);
     expect(r.headers.allow).toBe(allow);
     expect(r.headers['content-type']).toBe('application/json');
@@ -54,7 +44,7 @@ each('%s: methods a tRPC path does not serve', (name) => {
   });
 
   it("tRPC's own 405s carry Allow too", async () => {
-    const s = server(name);
+    const s = pair.server(name);
     const get = await raw(s.url, 'GET', '/trpc/chat.create');
     expect(get.status).toBe(405);
     expect(get.headers.allow).toBe('POST, OPTIONS');
@@ -67,7 +57,7 @@ each('%s: methods a tRPC path does not serve', (name) => {
   });
 
   it('a DELETE with a JSON body runs no mutation', async () => {
-    const s = server(name);
+    const s = pair.server(name);
     const { accessToken } = await s.signIn();
     const headers = { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' };
     for (const method of ['DELETE', 'PUT', 'PATCH'])
@@ -81,7 +71,7 @@ each('%s: methods a tRPC path does not serve', (name) => {
   });
 
   it('an unknown procedure: 404, as for GET', async () => {
-    const r = await raw(server(name).url, 'TRACE', '/trpc/no.such');
+    const r = await raw(pair.server(name).url, 'TRACE', '/trpc/no.such');
     expect(r.status).toBe(404);
     expect(r.headers.allow).toBeUndefined();
     expect(r.json).toMatchObject({
@@ -90,7 +80,7 @@ each('%s: methods a tRPC path does not serve', (name) => {
   });
 
   it('a batch: one entry per call', async () => {
-    const r = await raw(server(name).url, 'TRACE', '/trpc/user.profile,user.limits?batch=1');
+    const r = await raw(pair.server(name).url, 'TRACE', '/trpc/user.profile,user.limits?batch=1');
     expect(r.status).toBe(405);
     expect(r.headers.allow).toBe('GET, HEAD, OPTIONS');
     const body = r.json as ErrorEntry[];
@@ -99,14 +89,14 @@ each('%s: methods a tRPC path does not serve', (name) => {
       ['METHOD_NOT_SUPPORTED', 'user.limits'],
     ]);
     // A call to no procedure makes it a mixed answer, as tRPC's (207).
-    const mixed = await raw(server(name).url, 'TRACE', '/trpc/user.profile,no.such?batch=1');
+    const mixed = await raw(pair.server(name).url, 'TRACE', '/trpc/user.profile,no.such?batch=1');
     expect(mixed.status).toBe(207);
     expect((mixed.json as ErrorEntry[]).map((e) => e.error.data.httpStatus)).toEqual([405, 404]);
   });
 
   it('a 405 to a cross-origin caller still carries the CORS headers', async () => {
     const origin = 'http://localhost:5173';
-    const r = await raw(server(name).url, 'DELETE', '/trpc/user.profile', { headers: { origin } });
+    const r = await raw(pair.server(name).url, 'DELETE', '/trpc/user.profile', { headers: { origin } });
     expect(r.status).toBe(405);
     expect(r.headers['access-control-allow-origin']).toBe(origin);
   });

@@ -1,5 +1,5 @@
-import type { TestServer } from './harness';
-import { startServer } from './harness';
+import { afterAll, beforeAll } from 'vitest';
+import { startServer, type TestServer } from './harness';
 import { FRAMING } from './http-raw';
 
 /** The two ways a pair serves tRPC, named as tests say them: `describe.each(ROUTES)`, `it.each(ROUTES)`. */
@@ -8,23 +8,59 @@ export const ROUTES = [['direct route'], ['official adapter']] as const;
 /** A value as tRPC's `input` query parameter. */
 export const enc = (v: unknown) => encodeURIComponent(JSON.stringify(v));
 
+export type Route = (typeof ROUTES)[number][0];
+
+export interface LivePair {
+  /** The server with the direct tRPC route (src/plugins/trpc-fast.ts, TRPC_FAST_PATH default). */
+  readonly fast: TestServer;
+  /** The server with the official adapter alone (TRPC_FAST_PATH=false). */
+  readonly official: TestServer;
+  /** An access token of a person signed in on the pair. */
+  readonly token: string;
+  /** The server a `ROUTES` name stands for. */
+  server(name: Route): TestServer;
+}
+
 /**
- * Two servers on one database, Redis and key set: `fast` with the direct tRPC route (src/plugins/trpc-fast.ts,
- * TRPC_FAST_PATH default), `official` with the official adapter alone (TRPC_FAST_PATH=false). The trpc-fast
- * tests send every request to both and compare the answers.
+ * Two servers on one database, Redis and key set, for the file or describe it is called in: both start before
+ * its tests (beforeAll) and stop after them. `fast` serves tRPC on the direct route, `official` with the official
+ * adapter alone; the pair tests send every request to both and compare the answers. `env` may be a function, read
+ * when the pair starts (for what an earlier beforeAll started); `shareWith` puts the pair on another pair's
+ * database and Redis.
  */
-export async function startPair(env: Record<string, string> = {}) {
-  const fast = await startServer({ env });
-  const official = await startServer({ env: { ...env, TRPC_FAST_PATH: 'false' }, shareWith: fast });
-  const token = (await fast.signIn()).accessToken;
+export function livePair(
+  env: Record<string, string> | (() => Record<string, string>) = {},
+  opts: { shareWith?: LivePair } = {},
+): LivePair {
+  let fast: TestServer | undefined;
+  let official: TestServer | undefined;
+  let token: string | undefined;
+  beforeAll(async () => {
+    const e = typeof env === 'function' ? env() : env;
+    fast = await startServer({ env: e, shareWith: opts.shareWith?.fast });
+    official = await startServer({ env: { ...e, TRPC_FAST_PATH: 'false' }, shareWith: fast });
+    token = (await fast.signIn()).accessToken;
+  });
+  afterAll(async () => {
+    await official?.close();
+    await fast?.close();
+  });
+  const live = () => {
+    if (!fast || !official || token === undefined)
+      throw new Error('livePair: the servers start in beforeAll; read them in a test');
+    return { fast, official, token };
+  };
   return {
-    fast,
-    official,
-    token,
-    async close() {
-      await official.close();
-      await fast.close();
+    get fast() {
+      return live().fast;
     },
+    get official() {
+      return live().official;
+    },
+    get token() {
+      return live().token;
+    },
+    server: (name) => (name === 'direct route' ? live().fast : live().official),
   };
 }
 
