@@ -14,6 +14,9 @@ import {
 
 const skipReason = browserUnavailable();
 
+/** The page's requests that ask for a chat (chat.byId, alone or in a batch): routed to fail, the chat is unreachable. */
+const unreachable = (url: URL) => url.pathname.startsWith('/trpc/') && url.pathname.includes('chat.byId');
+
 describe.skipIf(!!skipReason)('focus on the chat list, Load older and Retry, in Chromium', () => {
   const e2e = liveServerAndChromium({ LIMIT_AI_MESSAGES: '100', AI_DEMO_WORD_DELAY_MS: '60' });
 
@@ -209,7 +212,6 @@ describe.skipIf(!!skipReason)('focus on the chat list, Load older and Retry, in 
     await expect.poll(() => page.locator('#chat-title').textContent()).toBe('Retry chat');
 
     // Renamed while the chat cannot be read: asking for it again fails, what was loaded stays, with Retry.
-    const unreachable = (url: URL) => url.pathname.startsWith('/trpc/') && url.pathname.includes('chat.byId');
     await page.route(unreachable, (route) => route.abort('failed'));
     await chats.getByRole('button', { name: 'Rename “Retry chat”' }).click();
     await chats.getByLabel('New title for “Retry chat”').fill('Retried chat');
@@ -250,7 +252,6 @@ describe.skipIf(!!skipReason)('focus on the chat list, Load older and Retry, in 
       DESKTOP,
     );
     const chat = await call('chat.create', { title: 'Flaky chat' });
-    const unreachable = (url: URL) => url.pathname.startsWith('/trpc/') && url.pathname.includes('chat.byId');
     const view = page.locator('.chat-view');
     const heading = view.getByRole('heading', { name: 'Could not load this chat' });
     const retryButton = view.getByRole('button', { name: /^Retry/ });
@@ -310,6 +311,49 @@ describe.skipIf(!!skipReason)('focus on the chat list, Load older and Retry, in 
     await expect.poll(() => page.locator('#chat-title').textContent()).toBe('Flaky chat');
     await aMoment(page);
     expect(await focused(page)).toBe('button "New chat"');
+
+    expect(realProblems(problems)).toEqual([]);
+    await context.close();
+  });
+
+  it('moves focus to Retry, or Start a new chat, when a chat cannot be shown as it opens, not to <body>', async () => {
+    const { context, page, problems, call } = await signedIn(e2e.browser, e2e.server, 'first-load', DESKTOP);
+    await call('chat.create', { title: 'Unreachable chat' });
+    await page.reload();
+    const link = page
+      .getByRole('navigation', { name: 'Your chats' })
+      .getByRole('link', { name: /Unreachable/ });
+    await link.waitFor();
+    const heading = page.getByRole('heading', { name: 'Could not load this chat' });
+    await page.route(unreachable, (route) => route.abort('failed'));
+
+    // Opened from the chat list by keyboard: the text box takes focus as the chat opens, then gives way to the
+    // error screen (after the request and its two automatic retries). Focus goes to its Retry, inside the alert
+    // that says why, not to <body>.
+    await link.focus();
+    await page.keyboard.press('Enter');
+    await heading.waitFor();
+    await expect.poll(() => focused(page)).toMatch(/^button "Retry/);
+    expect(await focusInside(page, '.chat-view [role="alert"]')).toBe(true);
+
+    // Opened from its address: the same.
+    await page.reload();
+    await heading.waitFor();
+    await expect.poll(() => focused(page)).toMatch(/^button "Retry/);
+
+    // Focus the person moved elsewhere while the chat was loading (once the text box has taken it) stays there.
+    await page.reload();
+    await expect.poll(() => focused(page)).toBe('textarea "Message"');
+    await page.getByRole('button', { name: 'New chat' }).focus();
+    await heading.waitFor();
+    await aMoment(page);
+    expect(await focused(page)).toBe('button "New chat"');
+
+    // A chat that does not exist: focus goes to its screen's Start a new chat.
+    await page.unroute(unreachable);
+    await page.goto(`${e2e.server.url}/chats/00000000-0000-4000-8000-000000000000`);
+    await page.getByRole('heading', { name: 'Chat not found' }).waitFor();
+    await expect.poll(() => focused(page)).toBe('a "Start a new chat"');
 
     expect(realProblems(problems)).toEqual([]);
     await context.close();

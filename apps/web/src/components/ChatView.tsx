@@ -98,6 +98,18 @@ export function ChatView({ chatId }: { chatId: string }) {
   const screenRetry = useFocusWhenGone<HTMLButtonElement>(focusInChat, { orFromBody: true });
   const noticeRetry = useFocusWhenGone<HTMLButtonElement>(focusInChat);
 
+  const notFound = isNotFound(chat.error) || isNotFound(history.error);
+  // The chat could not be loaded, and is pending again only while it is asked again.
+  const chatError = chat.data ? null : (chat.error ?? chatLoadError);
+  // A chat that cannot be shown as it opens (it could not be loaded, or does not exist) gives way to a screen that
+  // says so, taking the text box, which took focus as the chat opened, with it: focus goes to the screen's first
+  // control (Retry, or Start a new chat), as when a Retry finds the chat gone, instead of <body>. Focus the person
+  // put elsewhere while the chat was loading stays there.
+  const screen = notFound ? 'not-found' : chatError !== null ? 'error' : null;
+  useEffect(() => {
+    if (screen && view.current && focusLost()) tabbable(view.current)[0]?.focus();
+  }, [screen]);
+
   const older = useOnVisible<HTMLDivElement>(() => {
     if (history.hasNextPage && !history.isFetchingNextPage) {
       heightBeforeOlder.current = scroller.current?.scrollHeight ?? null;
@@ -128,7 +140,7 @@ export function ChatView({ chatId }: { chatId: string }) {
   };
 
   // Only the server's NOT_FOUND means the chat is gone; a network or server error keeps what was loaded.
-  if (isNotFound(chat.error) || isNotFound(history.error)) {
+  if (notFound) {
     return (
       <section ref={view} className="chat-view">
         <div className="empty-state">
@@ -143,8 +155,6 @@ export function ChatView({ chatId }: { chatId: string }) {
   }
 
   const failed = [chat, history].filter((q) => q.isError);
-  // The chat could not be loaded, and is pending again only while it is asked again.
-  const chatError = chat.data ? null : (chat.error ?? chatLoadError);
   const toRetry = chatError !== null && !chat.isError ? [chat, ...failed] : failed;
   const loadError = failed[0]?.error;
   const retrying = toRetry.some((q) => q.isFetching);
