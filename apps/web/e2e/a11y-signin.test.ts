@@ -2,7 +2,7 @@ import { newWallet } from '@chatplatform/testing/wallet';
 import { describe, expect, it } from 'vitest';
 import { browserUnavailable, watchPage } from './browser';
 import { aMoment, DESKTOP, focused, focusInside, holdRequests, liveServerAndChromium } from './harness';
-import { installTestWallet } from './wallet';
+import { holdWalletPrompts, installTestWallet } from './wallet';
 
 const skipReason = browserUnavailable();
 
@@ -53,25 +53,7 @@ describe.skipIf(!!skipReason)('focus while signing in, in Chromium', () => {
     const testWallet = page.getByRole('button', { name: /Test Wallet/ });
     await testWallet.waitFor();
     // The wallet waits for the person to approve the connection (held here until looked at).
-    await page.evaluate(() => {
-      const w = window as unknown as {
-        ethereum: { request(a: { method: string }): Promise<unknown> };
-        connects: number;
-        approve: () => void;
-      };
-      const { request } = w.ethereum;
-      const approved = new Promise<void>((resolve) => {
-        w.approve = resolve;
-      });
-      w.connects = 0;
-      w.ethereum.request = async (args) => {
-        if (args.method === 'eth_requestAccounts') {
-          w.connects += 1;
-          await approved;
-        }
-        return request.call(w.ethereum, args);
-      };
-    });
+    const connecting = await holdWalletPrompts(page, 'eth_requestAccounts');
     await testWallet.focus();
     await page.keyboard.press('Enter');
     await expect.poll(() => testWallet.getAttribute('aria-busy')).toBe('true');
@@ -79,8 +61,8 @@ describe.skipIf(!!skipReason)('focus while signing in, in Chromium', () => {
     expect(await focused(page)).toMatch(/^button "Test Wallet/);
     await page.keyboard.press('Enter');
     await aMoment(page);
-    expect(await page.evaluate(() => (window as unknown as { connects: number }).connects)).toBe(1);
-    await page.evaluate(() => (window as unknown as { approve: () => void }).approve());
+    expect(await connecting.count()).toBe(1);
+    await connecting.approve();
     await page.getByRole('figure', { name: 'Message to sign' }).waitFor();
 
     const held = await holdRequests(page, 'auth.authenticate');
@@ -96,6 +78,47 @@ describe.skipIf(!!skipReason)('focus while signing in, in Chromium', () => {
     expect(wallet.signatures).toBe(1);
     await held.release();
     await page.getByRole('heading', { name: /Welcome/ }).waitFor();
+
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('keeps focus on a network button while the wallet switches, and switches once', async () => {
+    const context = await e2e.browser.newContext(DESKTOP);
+    const wallet = await installTestWallet(context, newWallet(), { chainId: 56 });
+    const page = await context.newPage();
+    const problems = watchPage(page);
+    await page.goto(e2e.server.url);
+    await page.getByRole('button', { name: /Test Wallet/ }).click();
+    await page.getByRole('heading', { name: 'Switch network' }).waitFor();
+    const networks = page.getByRole('alert').filter({ hasText: 'Switch to one of these networks' });
+    const ethereum = networks.getByRole('button').first();
+    expect(await ethereum.textContent()).toBe('Ethereum');
+
+    // Pressed from the keyboard, the wallet asks the person: the button says so and keeps focus, Enter or Space on
+    // it asks nothing more, and the other networks wait too.
+    const switching = await holdWalletPrompts(page, 'wallet_switchEthereumChain');
+    await ethereum.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => ethereum.getAttribute('aria-busy')).toBe('true');
+    expect(await ethereum.getAttribute('aria-disabled')).toBe('true');
+    expect(await focused(page)).toBe('button "Switching to Ethereum…"');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Space');
+    expect(await networks.getByRole('button', { name: 'Base' }).getAttribute('aria-disabled')).toBe('true');
+    await aMoment(page);
+    expect(await switching.count()).toBe(1);
+
+    // Declined in the wallet: the error is said, the button is back with focus on it, and can be pressed again.
+    await switching.reject();
+    await page.getByText('You declined the request in your wallet.').waitFor();
+    await expect.poll(() => ethereum.getAttribute('aria-busy')).toBe(null);
+    expect(await focused(page)).toBe('button "Ethereum"');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => switching.count()).toBe(2);
+    await switching.approve();
+    await page.getByRole('figure', { name: 'Message to sign' }).waitFor();
+    expect(wallet.chainId).toBe(1);
 
     expect(problems).toEqual([]);
     await context.close();

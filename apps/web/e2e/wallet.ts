@@ -1,4 +1,4 @@
-import type { BrowserContext } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { type Hex, numberToHex } from 'viem';
 import type { PrivateKeyAccount } from 'viem/accounts';
 
@@ -112,4 +112,62 @@ export async function installTestWallet(
     { icon: ICON },
   );
   return wallet;
+}
+
+/** A wallet prompt held in the page: how often it was asked, and the answer the person gives. */
+interface PagePrompt {
+  count: number;
+  answer(ok: boolean): void;
+}
+type WithPrompts = { prompts: Record<string, PagePrompt> };
+
+export interface HeldWalletPrompt {
+  /** How many `method` requests the page has sent the wallet so far. */
+  count(): Promise<number>;
+  /** The person approves the prompts open now: their requests go on to the wallet. */
+  approve(): Promise<void>;
+  /** The person rejects the prompts open now (EIP-1193 code 4001). */
+  reject(): Promise<void>;
+}
+
+/**
+ * Holds the page's wallet requests for `method` (each a prompt the person has yet to answer) until the test
+ * approves or rejects them, counting them: so a test can look at the page while the wallet waits, and check that
+ * one press asked once. Installed in the loaded page.
+ */
+export async function holdWalletPrompts(page: Page, method: string): Promise<HeldWalletPrompt> {
+  await page.evaluate((held) => {
+    const w = window as unknown as Partial<WithPrompts> & {
+      ethereum: { request(a: { method: string }): Promise<unknown> };
+    };
+    const { request } = w.ethereum;
+    let open: ((ok: boolean) => void)[] = [];
+    const prompt: PagePrompt = {
+      count: 0,
+      answer(ok) {
+        for (const answer of open) answer(ok);
+        open = [];
+      },
+    };
+    w.prompts = { ...w.prompts, [held]: prompt };
+    w.ethereum.request = async (args) => {
+      if (args.method === held) {
+        prompt.count += 1;
+        const ok = await new Promise<boolean>((resolve) => open.push(resolve));
+        if (!ok) throw Object.assign(new Error('User rejected the request.'), { code: 4001 });
+      }
+      return request.call(w.ethereum, args);
+    };
+  }, method);
+  const answer = (ok: boolean) =>
+    page.evaluate(([held, yes]) => (window as unknown as WithPrompts).prompts[held]?.answer(yes), [
+      method,
+      ok,
+    ] as const);
+  return {
+    count: () =>
+      page.evaluate((held) => (window as unknown as WithPrompts).prompts[held]?.count ?? 0, method),
+    approve: () => answer(true),
+    reject: () => answer(false),
+  };
 }

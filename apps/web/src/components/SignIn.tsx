@@ -87,6 +87,15 @@ export function SignIn() {
     }
   }
 
+  async function onSwitch(id: (typeof chains)[number]['id']) {
+    setError(null);
+    try {
+      await switchChain.mutateAsync({ chainId: id });
+    } catch (err) {
+      setError(describeError(err));
+    }
+  }
+
   const busy = connect.isPending || signMessage.isPending || authenticate.isPending;
 
   // Each step replaces the last. A wallet connected from its button: focus goes to the next step's heading, so a
@@ -197,18 +206,19 @@ export function SignIn() {
                   {chains
                     .filter((c) => allowed.includes(c.id))
                     .map((c) => (
-                      <button
+                      // While the wallet asks the person, every network button is busy (one switch at a time),
+                      // the pressed one saying which.
+                      <BusyButton
                         key={c.id}
-                        type="button"
                         className="btn btn-small"
-                        onClick={() =>
-                          switchChain
-                            .mutateAsync({ chainId: c.id })
-                            .catch((err) => setError(describeError(err)))
+                        busy={switchChain.isPending}
+                        busyLabel={
+                          switchChain.variables?.chainId === c.id ? `Switching to ${c.name}…` : undefined
                         }
+                        onClick={() => onSwitch(c.id)}
                       >
                         {c.name}
-                      </button>
+                      </BusyButton>
                     ))}
                 </div>
               </div>
