@@ -83,7 +83,7 @@ describe.skipIf(!!skipReason)('focus while signing in, in Chromium', () => {
     await context.close();
   });
 
-  it('keeps focus on a network button while the wallet switches, and switches once', async () => {
+  it('keeps focus on a network button while the wallet switches, switches once, then moves it to the next step’s heading', async () => {
     const context = await e2e.browser.newContext(DESKTOP);
     const wallet = await installTestWallet(context, newWallet(), { chainId: 56 });
     const page = await context.newPage();
@@ -116,9 +116,11 @@ describe.skipIf(!!skipReason)('focus while signing in, in Chromium', () => {
     expect(await focused(page)).toBe('button "Ethereum"');
     await page.keyboard.press('Enter');
     await expect.poll(() => switching.count()).toBe(2);
+    // Switched: the network buttons go, and focus moves to the heading of the step that follows, as after connecting.
     await switching.approve();
     await page.getByRole('figure', { name: 'Message to sign' }).waitFor();
     expect(wallet.chainId).toBe(1);
+    await expect.poll(() => focused(page)).toBe('h1 "Sign the message"');
 
     expect(problems).toEqual([]);
     await context.close();

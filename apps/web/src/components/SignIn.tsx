@@ -98,12 +98,13 @@ export function SignIn() {
 
   const busy = connect.isPending || signMessage.isPending || authenticate.isPending;
 
-  // Each step replaces the last. A wallet connected from its button: focus goes to the next step's heading, so a
-  // screen reader goes on to read the message before the Sign in button after it (Tab gets there too). "Use a
-  // different wallet": back to the first step's heading, the wallets after it.
+  // Each step replaces the last. A wallet connected from its button, or switched to an accepted network from its
+  // network's: focus goes to the next step's heading, so a screen reader goes on to read the message before the
+  // Sign in button after it (Tab gets there too). "Use a different wallet": back to the first step's heading, the
+  // wallets after it.
   const connectHeading = useRef<HTMLHeadingElement>(null);
   const signHeading = useRef<HTMLHeadingElement>(null);
-  const walletButton = useFocusWhenGone<HTMLButtonElement>(() => signHeading.current);
+  const toSignStep = useFocusWhenGone<HTMLButtonElement>(() => signHeading.current);
   const otherWalletButton = useFocusWhenGone<HTMLButtonElement>(() => connectHeading.current);
 
   return (
@@ -137,7 +138,7 @@ export function SignIn() {
               {wallets.map((c) => (
                 <BusyButton
                   key={c.uid}
-                  ref={walletButton}
+                  ref={toSignStep}
                   className="wallet-button"
                   busy={busy}
                   onClick={() => onConnect(c)}
@@ -161,7 +162,7 @@ export function SignIn() {
               )}
               {hasDemo && demo && (
                 <BusyButton
-                  ref={walletButton}
+                  ref={toSignStep}
                   className="wallet-button wallet-demo"
                   busy={busy}
                   onClick={() => onConnect(demo)}
@@ -210,6 +211,7 @@ export function SignIn() {
                       // the pressed one saying which.
                       <BusyButton
                         key={c.id}
+                        ref={toSignStep}
                         className="btn btn-small"
                         busy={switchChain.isPending}
                         busyLabel={
