@@ -1,7 +1,16 @@
 import { newWallet } from '@chatplatform/testing/wallet';
 import { describe, expect, it } from 'vitest';
 import { browserUnavailable, watchPage } from './browser';
-import { aMoment, DESKTOP, focused, focusInside, holdRequests, liveServerAndChromium } from './harness';
+import {
+  aMoment,
+  callerFor,
+  DESKTOP,
+  focused,
+  focusedId,
+  focusInside,
+  holdRequests,
+  liveServerAndChromium,
+} from './harness';
 import { holdWalletPrompts, installTestWallet } from './wallet';
 
 const skipReason = browserUnavailable();
@@ -121,6 +130,43 @@ describe.skipIf(!!skipReason)('focus while signing in, in Chromium', () => {
     await page.getByRole('figure', { name: 'Message to sign' }).waitFor();
     expect(wallet.chainId).toBe(1);
     await expect.poll(() => focused(page)).toBe('h1 "Sign the message"');
+
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('moves focus to the screen signing in opens: its main region, or a chat’s text box, not <body>', async () => {
+    const context = await e2e.browser.newContext(DESKTOP);
+    await installTestWallet(context, newWallet());
+    const page = await context.newPage();
+    const problems = watchPage(page);
+    const signInByKeyboard = async () => {
+      await page.getByRole('button', { name: /Test Wallet/ }).focus();
+      await page.keyboard.press('Enter');
+      await page.getByRole('figure', { name: 'Message to sign' }).waitFor();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).focus();
+      await page.keyboard.press('Enter');
+    };
+
+    // On the home page: focus is on the main region (as after following a link in the menu), whose heading is
+    // read first; Tab goes on into it.
+    await page.goto(e2e.server.url);
+    await signInByKeyboard();
+    await page.getByRole('heading', { name: /Welcome/ }).waitFor();
+    await expect.poll(() => focusedId(page)).toBe('main');
+    await page.keyboard.press('Tab');
+    expect(await focused(page)).toBe('a "Start a new chat"');
+
+    // At a chat's address: the chat opens with focus in its text box, as it always does, and keeps it there.
+    const chat = await callerFor(page, e2e.server.url)('chat.create', { title: 'After sign-in' });
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in with your wallet' }).waitFor();
+    await page.goto(`${e2e.server.url}/chats/${chat.id}`);
+    await signInByKeyboard();
+    await expect.poll(() => page.locator('#chat-title').textContent()).toBe('After sign-in');
+    await expect.poll(() => focused(page)).toBe('textarea "Message"');
+    await aMoment(page);
+    expect(await focused(page)).toBe('textarea "Message"');
 
     expect(problems).toEqual([]);
     await context.close();
