@@ -44,6 +44,10 @@ export interface StreamingStats {
   gcMs: number;
   /** The longest single pause since the previous stats request, milliseconds. */
   gcMaxMs: number;
+  /** The longest stall of the main thread since the previous stats request (a 10 ms timer's lateness), ms. */
+  stallMaxMs: number;
+  /** How much of that stall's stretch the main thread ran, percent. */
+  stallRanPercent: number;
   /**
    * Per reply (message id): when its first event was handed to the event log and when the log confirmed
    * it, as epoch milliseconds (performance.timeOrigin + now(), comparable across processes on this host).
@@ -116,6 +120,36 @@ const mainThreadCpu = (): number => {
     return Number.NaN;
   }
 };
+
+/** The main thread's own CPU time, microseconds: `process.threadCpuUsage` (Node 23.9+) or Linux's counters. */
+const threadCpu = (): number => {
+  const own = (process as { threadCpuUsage?: () => NodeJS.CpuUsage }).threadCpuUsage;
+  if (!own) return mainThreadCpu();
+  const u = own.call(process);
+  return u.user + u.system;
+};
+
+/**
+ * The longest stall of the main thread since the previous stats request: how late a 10 ms timer fired, and the
+ * share of that stretch the thread spent running (JS or the collector's own work) rather than waiting for a
+ * core. A collector pause shows in `gcMaxMs` too; a stall much longer than every pause, with the thread running
+ * most of it, is the platform's (or the SDK's) own work; one where it barely ran is the machine's other processes.
+ */
+const STALL_TICK_MS = 10;
+const stall = { stallMaxMs: 0, stallRanPercent: 0 };
+let lastTick = performance.now();
+let lastTickCpu = threadCpu();
+setInterval(() => {
+  const now = performance.now();
+  const ran = threadCpu();
+  const late = now - lastTick - STALL_TICK_MS;
+  if (late > stall.stallMaxMs) {
+    stall.stallMaxMs = late;
+    stall.stallRanPercent = ((ran - lastTickCpu) / 10 / (now - lastTick)) | 0;
+  }
+  lastTick = now;
+  lastTickCpu = ran;
+}, STALL_TICK_MS).unref();
 
 process.on('message', async (m: StreamingParent) => {
   try {
@@ -233,11 +267,14 @@ process.on('message', async (m: StreamingParent) => {
           heap: process.memoryUsage().heapUsed + process.memoryUsage().external,
           cpuMicros: cpu(),
           ...pauses,
+          ...stall,
           firstAppends,
           firstTokensDue,
         },
       });
       pauses.gcMaxMs = 0;
+      stall.stallMaxMs = 0;
+      stall.stallRanPercent = 0;
     } else if (m.kind === 'providerRead') {
       if (!providerRead) throw new Error('not started');
       send({ kind: 'providerRead', id: m.id, ...(await providerRead(m.model, m.streams)) });

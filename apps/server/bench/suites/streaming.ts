@@ -108,6 +108,8 @@ interface Pooled {
   statsWallMs: number;
   busy: number[];
   gcMaxMs: number;
+  /** The longest main-thread stall of any repeat, and the share of it the thread ran. */
+  stall: { ms: number; ranPercent: number };
 }
 
 const newPooled = (): Pooled => ({
@@ -123,6 +125,7 @@ const newPooled = (): Pooled => ({
   statsWallMs: 0,
   busy: [],
   gcMaxMs: 0,
+  stall: { ms: 0, ranPercent: 0 },
 });
 
 /**
@@ -301,6 +304,8 @@ export default async function streaming(): Promise<void> {
         p.busy.push(busyPercent(machine0, machine1));
         for (const k of COUNTED) p.counted[k] += after[k] - before[k];
         p.gcMaxMs = Math.max(p.gcMaxMs, after.gcMaxMs);
+        if (after.stallMaxMs > p.stall.ms)
+          p.stall = { ms: after.stallMaxMs, ranPercent: after.stallRanPercent };
         p.sends.push(...results.map((r) => r.sendMs));
         const added: number[] = [];
         for (const [i, r] of results.entries()) {
@@ -364,6 +369,7 @@ export default async function streaming(): Promise<void> {
         fmt(p.counted.cpuMicros / 10 / p.statsWallMs, 0),
         fmt(p.busy.reduce((a, b) => a + b, 0) / p.busy.length, 0),
         `${fmt(p.counted.gcPauses / repeats, 0)} / ${fmt(p.counted.gcMs / repeats, 0)} / ${fmt(p.gcMaxMs, 1)}`,
+        `${fmt(p.stall.ms, 1)} / ${fmt(p.stall.ranPercent, 0)} %`,
       ]);
     }
     console.log(
@@ -408,6 +414,7 @@ export default async function streaming(): Promise<void> {
         'server process CPU, % of one core',
         'machine busy, % of all cores',
         `server GC pauses${repeats > 1 ? ' per run' : ''}: count / total ms / longest ms`,
+        'longest main-thread stall ms / share it ran',
       ],
       loadRows,
     );
