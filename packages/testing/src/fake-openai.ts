@@ -21,6 +21,13 @@ export interface FakeBehavior {
   interTokenDelayMs: number;
   failure?: FailureMode;
   failAfterTokens?: number;
+  /**
+   * A reasoning model's thinking, streamed before the reply as `delta.reasoning_content` chunks (word tokens,
+   * `interTokenDelayMs` apart), as vLLM, Ollama, DeepSeek and OpenRouter send it. Failure modes count reply tokens.
+   */
+  reasoning?: string;
+  /** The last chunk's `finish_reason` (default `stop`; `length` when the output budget ran out). */
+  finishReason?: string;
 }
 
 export interface FakeRequestRecord {
@@ -115,7 +122,18 @@ export async function startFakeOpenAI(defaults: Partial<FakeBehavior> = {}): Pro
 
     const text = typeof b.reply === 'function' ? b.reply(messages) : b.reply;
     const tokens = tokensOf(text);
+    const thoughts = tokensOf(b.reasoning ?? '');
+    const write = (data: string) => new Promise<void>((r) => res.write(data, () => r()));
     await sleep(b.firstTokenDelayMs);
+    let chunks = 0;
+    for (const t of thoughts) {
+      if (res.destroyed) return;
+      if (chunks > 0) await sleep(b.interTokenDelayMs);
+      await write(
+        chunk(chunks === 0 ? { role: 'assistant', reasoning_content: t } : { reasoning_content: t }, null),
+      );
+      chunks++;
+    }
     let sent = 0;
     for (const t of tokens) {
       if (res.destroyed) return;
@@ -133,13 +151,13 @@ export async function startFakeOpenAI(defaults: Partial<FakeBehavior> = {}): Pro
         }
         if (b.failure === 'hangMidStream') return;
       }
-      if (sent > 0) await sleep(b.interTokenDelayMs);
-      const data = chunk(sent === 0 ? { role: 'assistant', content: t } : { content: t }, null);
-      await new Promise<void>((r) => res.write(data, () => r()));
+      if (chunks > 0) await sleep(b.interTokenDelayMs);
+      await write(chunk(chunks === 0 ? { role: 'assistant', content: t } : { content: t }, null));
       if (sent === 0) record.firstTokenAt = performance.now();
       sent++;
+      chunks++;
     }
-    res.write(chunk({}, 'stop'));
+    res.write(chunk({}, b.finishReason ?? 'stop'));
     const promptTokens = messages.reduce(
       (n, m) => n + tokensOf(typeof m.content === 'string' ? m.content : JSON.stringify(m.content)).length,
       0,
@@ -153,8 +171,8 @@ export async function startFakeOpenAI(defaults: Partial<FakeBehavior> = {}): Pro
         choices: [],
         usage: {
           prompt_tokens: promptTokens,
-          completion_tokens: tokens.length,
-          total_tokens: promptTokens + tokens.length,
+          completion_tokens: thoughts.length + tokens.length,
+          total_tokens: promptTokens + thoughts.length + tokens.length,
         },
       })}\n\n`,
     );
