@@ -18,6 +18,16 @@ beforeAll(async () => {
   fake.setBehavior('malformedlate', { failure: 'malformedChunk', failAfterTokens: 2 });
   fake.setBehavior('hangmid', { failure: 'hangMidStream', failAfterTokens: 2 });
   fake.setBehavior('ok', {});
+  // A reasoning model: 10 words of thinking 120 ms apart, so its reply's first word comes after about 1.2 s,
+  // past the first-token timeout below.
+  fake.setBehavior('thinker', {
+    reasoning: 'The person wants an answer so I should think first',
+    reply: 'Here is my answer.',
+    interTokenDelayMs: 120,
+  });
+  fake.setBehavior('thinkonly', { reasoning: 'hmm let me see', reply: '', finishReason: 'length' });
+  fake.setBehavior('filtered', { reply: '', finishReason: 'content_filter' });
+  fake.setBehavior('silent', { reply: '' });
   const down = await unreachableBaseURL();
   server = await startServer({
     env: {
@@ -26,7 +36,19 @@ beforeAll(async () => {
           name: 'fake',
           baseURL: fake.baseURL,
           apiKey: 'k',
-          models: ['e500', 'hang', 'midclose', 'malformed', 'malformedlate', 'hangmid', 'ok'],
+          models: [
+            'e500',
+            'hang',
+            'midclose',
+            'malformed',
+            'malformedlate',
+            'hangmid',
+            'ok',
+            'thinker',
+            'thinkonly',
+            'filtered',
+            'silent',
+          ],
         },
         { name: 'down', baseURL: down, models: ['any'] },
       ]),
@@ -107,6 +129,40 @@ describe('provider failures end the reply as `error` with a human message', () =
     const health = await fetch(`${server.url}/healthz`);
     expect(health.status).toBe(200);
   });
+});
+
+describe('reasoning models, and replies that finish with no text', () => {
+  it('a model that thinks past the first-token timeout is not cut off; its thinking is neither streamed nor stored', async () => {
+    const { stream, stored, before, after } = await replyWith('fake/thinker');
+    expect(stream.closing).toMatchObject({ type: 'done' });
+    expect(stream.text).toBe('Here is my answer.');
+    expect(stored).toMatchObject({ status: 'done', content: 'Here is my answer.', errorMessage: null });
+    // The time to first token is to the reply's first text, after the thinking (10 words, 120 ms apart).
+    expect(stored.timeToFirstTokenMs).toBeGreaterThanOrEqual(1000);
+    // The provider's usage counts the thinking as completion tokens: 10 words of it, 4 of reply.
+    expect(stored.completionTokens).toBe(14);
+    expect(after.aiMessages.used).toBe(before.aiMessages.used + 1);
+  });
+
+  const empty: Array<[string, string, RegExp]> = [
+    ['the output budget spent on thinking', 'fake/thinkonly', /used up its output budget/],
+    ['a content filter', 'fake/filtered', /content filter withheld the reply/],
+    ['no reason given', 'fake/silent', /finished without writing any reply/],
+  ];
+  for (const [what, model, message] of empty) {
+    it(`no text because of ${what}: an error that says so, and the AI message is refunded`, async () => {
+      const { stream, stored, before, after } = await replyWith(model);
+      expect(stream.text).toBe('');
+      expect(stream.closing).toMatchObject({ type: 'error', message: expect.stringMatching(message) });
+      expect(stored).toMatchObject({
+        status: 'error',
+        content: '',
+        errorMessage: expect.stringMatching(message),
+      });
+      expect(after.aiMessages.used).toBe(before.aiMessages.used);
+      expect(after.apiCalls.used).toBe(before.apiCalls.used + 1);
+    });
+  }
 });
 
 describe('what the log keeps of a provider failure', () => {

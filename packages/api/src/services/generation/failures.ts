@@ -33,6 +33,14 @@ export function describeFailure(err: unknown): string {
   return 'The AI provider failed to answer. Please try again.';
 }
 
+/** Why a reply that finished (no error) has no text, from the provider's finish reason (the AI SDK's unified one). */
+export function describeEmptyReply(finishReason: string | null): string {
+  if (finishReason === 'length')
+    return 'The model used up its output budget (the agent’s max output tokens) before writing any reply. Raise the limit or try again.';
+  if (finishReason === 'content-filter') return 'The AI provider’s content filter withheld the reply.';
+  return 'The model finished without writing any reply. Please try again.';
+}
+
 const clip = (v: unknown, max = 300): string | undefined =>
   typeof v === 'string' ? (v.length > max ? `${v.slice(0, max)}…` : v) : undefined;
 

@@ -16,7 +16,7 @@ import type { CallOptions, StreamPart } from '../ai/types';
 import { refundReply } from '../quota';
 import { buildPrompt } from './context';
 import { type ClosingEvent, logKey, parseEvent } from './events';
-import { describeFailure, failureForLog, ModelUnavailable } from './failures';
+import { describeEmptyReply, describeFailure, failureForLog, ModelUnavailable } from './failures';
 
 export const STOP_CHANNEL = 'generation:stop';
 
@@ -199,6 +199,7 @@ export class GenerationRunner {
     let firstTokenAt: number | null = null;
     let text = '';
     let finishReason: string | null = null;
+    let finishUnified: string | null = null;
     let promptTokens: number | null = null;
     let completionTokens: number | null = null;
     let failure: unknown;
@@ -245,8 +246,14 @@ export class GenerationRunner {
           text += part.delta;
           this.deltasRead++;
           writer.push(part.delta);
+        } else if (part.type === 'reasoning-delta') {
+          // A reasoning model thinks before it answers: it has started, so the first-token timeout (which is
+          // there to catch a provider that never answers) is met. Its thinking is not the reply: neither stored
+          // nor streamed, and the time to first token is to the reply's first text.
+          if (part.delta) clearTimeout(firstTimer);
         } else if (part.type === 'finish') {
           finishReason = part.finishReason.raw ?? part.finishReason.unified;
+          finishUnified = part.finishReason.unified;
           promptTokens = part.usage.inputTokens.total ?? null;
           completionTokens = part.usage.outputTokens.total ?? null;
         } else if (part.type === 'error') {
@@ -283,6 +290,16 @@ export class GenerationRunner {
       logger.warn(
         { failure: failureForLog(failure), messageId: spec.messageId, model: spec.agent.model },
         'model call failed',
+      );
+    } else if (text.length === 0) {
+      // The model finished without a word of reply (all its output budget spent thinking, a content filter, or
+      // nothing at all): an empty "done" bubble would say nothing. It ends as an error that says why, and the
+      // AI message is given back as for any reply that produced nothing.
+      status = 'error';
+      errorMessage = describeEmptyReply(finishUnified);
+      logger.warn(
+        { messageId: spec.messageId, model: spec.agent.model, finishReason },
+        'model finished without any text',
       );
     }
     if (status === 'done') {
