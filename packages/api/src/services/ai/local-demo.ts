@@ -47,6 +47,18 @@ function usageOf(options: CallOptions, completion: number): Usage {
   };
 }
 
+/**
+ * The reply's word pieces, each counted as one token: cut after `maxOutputTokens` of them with the finish reason
+ * `length`, as a model that reaches its output budget is.
+ */
+function replyFor(options: CallOptions) {
+  const pieces = wordPieces(demoReply(lastUserText(options)));
+  const max = options.maxOutputTokens;
+  if (max !== undefined && max < pieces.length)
+    return { pieces: pieces.slice(0, max), finishReason: { unified: 'length' as const, raw: 'length' } };
+  return { pieces, finishReason: { unified: 'stop' as const, raw: 'stop' } };
+}
+
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
@@ -64,7 +76,8 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 
 /**
  * `local/demo`: a real LanguageModelV3 that streams a deterministic reply word by word, with a fixed delay
- * between words, honouring the abort signal like a network model would. It is the embedded default, so the
+ * between words, honouring the abort signal and the output budget (`maxOutputTokens`, a word a token) like a
+ * network model would. It is the embedded default, so the
  * first run needs no key and no network; the generation code cannot tell it from a remote model.
  */
 export function createDemoModel(opts: { wordDelayMs: number }): LanguageModelV3 {
@@ -74,16 +87,16 @@ export function createDemoModel(opts: { wordDelayMs: number }): LanguageModelV3 
     modelId: 'demo',
     supportedUrls: {},
     async doGenerate(options): Promise<GenerateResult> {
-      const text = demoReply(lastUserText(options));
+      const { pieces, finishReason } = replyFor(options);
       return {
-        content: [{ type: 'text', text }],
-        finishReason: { unified: 'stop', raw: 'stop' },
-        usage: usageOf(options, wordPieces(text).length),
+        content: [{ type: 'text', text: pieces.join('') }],
+        finishReason,
+        usage: usageOf(options, pieces.length),
         warnings: [],
       };
     },
     async doStream(options): Promise<StreamResult> {
-      const pieces = wordPieces(demoReply(lastUserText(options)));
+      const { pieces, finishReason } = replyFor(options);
       const signal = options.abortSignal;
       let i = 0;
       const stream = new ReadableStream<StreamPart>({
@@ -108,7 +121,7 @@ export function createDemoModel(opts: { wordDelayMs: number }): LanguageModelV3 
           controller.enqueue({ type: 'text-end', id: 't0' });
           controller.enqueue({
             type: 'finish',
-            finishReason: { unified: 'stop', raw: 'stop' },
+            finishReason,
             usage: usageOf(options, pieces.length),
           });
           controller.close();

@@ -83,6 +83,35 @@ describe('generation (procedure level)', () => {
   });
 });
 
+describe('the output budget', () => {
+  it('ends a reply that reaches the agent’s max output tokens with its text and the finish reason `length`', async () => {
+    const u = await h.signIn();
+    const agent = await u.caller.agent.create({ name: 'terse', model: 'local/demo', maxOutputTokens: 6 });
+    const chat = await u.caller.chat.create({ agentId: agent.id });
+    const sent = await u.caller.message.send({ chatId: chat.id, content: 'tell me everything' });
+    const events = await collect(
+      h.services.generation.follow(
+        u.userId,
+        { messageId: sent.assistantMessage.id, lastEventId: null },
+        undefined,
+      ),
+    );
+    const text = events.map((e) => (e.event.type === 'delta' ? e.event.text : '')).join('');
+    // A word a token: the first six words of the reply the demo model gives without a budget.
+    const whole = demoReply('tell me everything');
+    expect(text).toBe(whole.split(' ').slice(0, 6).join(' ').concat(' '));
+    expect(text.length).toBeLessThan(whole.length);
+    expect(events.at(-1)?.event).toMatchObject({ type: 'done', finishReason: 'length' });
+    const stored = await u.caller.message.byId({ id: sent.assistantMessage.id });
+    expect(stored).toMatchObject({
+      status: 'done',
+      content: text,
+      finishReason: 'length',
+      completionTokens: 6,
+    });
+  });
+});
+
 describe('resuming a reply whose event log is gone', () => {
   // An expired log, or the in-process log of an instance that restarted: the row has the text, the log nothing.
   async function replyWithoutLog() {
