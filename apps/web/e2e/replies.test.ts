@@ -46,6 +46,37 @@ describe.skipIf(!!skipReason)('replies rendered from Markdown in Chromium agains
     await context.close();
   });
 
+  it('says under a reply that it was cut off when it reached its agent’s output limit, live and after a reload', async () => {
+    const { context, page, problems, call } = await signedIn(e2e.browser, e2e.server, 'cut-off');
+    const agent = await call('agent.create', { name: 'Terse', model: 'local/demo', maxOutputTokens: 5 });
+    const chat = await call('chat.create', { title: 'Short answers', agentId: agent.id });
+    await page.goto(`${e2e.server.url}/chats/${chat.id}`);
+    const composer = page.getByLabel('Message', { exact: true });
+    await composer.fill('Tell me everything');
+    await composer.press('Enter');
+    const reply = page.locator('.msg-ai').last();
+    await expect.poll(() => reply.getAttribute('data-status')).toBe('done');
+    // Five words, a word a token, then the note.
+    expect(await reply.locator('.markdown').textContent()).toBe('You said: "Tell me everything".');
+    const note = reply.getByText('Cut off: the reply reached this agent’s output limit (max output tokens).');
+    await note.waitFor();
+    await page.reload();
+    await page
+      .locator('.msg-ai')
+      .last()
+      .getByText(/^Cut off:/)
+      .waitFor();
+    // A reply the model ends itself has none: the same question to the default agent.
+    const other = await call('chat.create', { title: 'Long answers' });
+    await page.goto(`${e2e.server.url}/chats/${other.id}`);
+    await composer.fill('Tell me everything');
+    await composer.press('Enter');
+    await expect.poll(() => page.locator('.msg-ai').last().getAttribute('data-status')).toBe('done');
+    expect(await page.getByText(/^Cut off:/).count()).toBe(0);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
   it('shows Stopping… (busy, not pressable) until the reply ends, and Stop again with the reason when it fails', async () => {
     const { context, page, problems, call } = await signedIn(e2e.browser, e2e.server, 'stop-pending');
     const chat = await call('chat.create', { title: 'Long story' });

@@ -15,6 +15,19 @@ const STATUS_LABEL: Record<string, string> = {
   interrupted: 'Interrupted',
 };
 
+/**
+ * Why a finished reply is not the whole answer, when the model did not end it itself: it reached the agent's
+ * output budget, or the provider's filter stopped it. Raw finish reasons as providers send them.
+ */
+export function cutOffNote(m: Pick<Message, 'status' | 'finishReason'>): string | null {
+  if (m.status !== 'done') return null;
+  if (m.finishReason === 'length' || m.finishReason === 'max_tokens')
+    return 'Cut off: the reply reached this agent’s output limit (max output tokens).';
+  if (m.finishReason === 'content_filter' || m.finishReason === 'content-filter')
+    return 'Cut off by the AI provider’s content filter.';
+  return null;
+}
+
 export const MessageItem = memo(function MessageItem(props: {
   message: Message;
   superseded: boolean;
@@ -44,6 +57,7 @@ export const MessageItem = memo(function MessageItem(props: {
     );
   }
   const label = STATUS_LABEL[m.status];
+  const cutOff = cutOffNote(m);
   return (
     <li
       id={messageDomId(m.id)}
@@ -62,6 +76,7 @@ export const MessageItem = memo(function MessageItem(props: {
         ) : (
           <>
             {m.content ? <Markdown text={m.content} /> : null}
+            {cutOff && <p className="alert alert-warn inline">{cutOff}</p>}
             {m.status === 'error' && (
               <p className="alert alert-error inline" role="alert">
                 {m.errorMessage ?? 'The reply failed.'}

@@ -6,7 +6,7 @@ import { Composer } from './Composer';
 import { ConfirmDialog } from './ConfirmDialog';
 import { Gauge } from './Gauge';
 import { Markdown, safeHref } from './Markdown';
-import { MessageItem } from './MessageItem';
+import { cutOffNote, MessageItem } from './MessageItem';
 import { pickWallets } from './SignIn';
 
 afterEach(cleanup);
@@ -368,5 +368,36 @@ describe('MessageItem: Regenerate', () => {
     expect(again.getAttribute('aria-busy')).toBeNull();
     fireEvent.click(again);
     expect(onRegenerate).toHaveBeenCalledTimes(2);
+  });
+
+  it('says when a finished reply was cut off by the output limit or a content filter, and only then', () => {
+    const show = (m: Partial<typeof reply>) =>
+      render(
+        <ul>
+          <MessageItem
+            message={{ ...reply, ...m }}
+            superseded={false}
+            canRegenerate={false}
+            onRegenerate={async () => true}
+            onStreamEnd={() => {}}
+          />
+        </ul>,
+      );
+    const cut = show({ finishReason: 'length' });
+    expect(cut.getByText('An answer.')).toBeTruthy();
+    expect(cut.getByText(/reached this agent’s output limit/)).toBeTruthy();
+    cut.unmount();
+    expect(cutOffNote({ status: 'done', finishReason: 'max_tokens' })).toMatch(/output limit/);
+    expect(cutOffNote({ status: 'done', finishReason: 'content_filter' })).toMatch(/content filter/);
+    // A reply the model ended itself, or one that ended otherwise (its status says how), has no note.
+    for (const m of [
+      { status: 'done' as const, finishReason: 'stop' },
+      { status: 'done' as const, finishReason: null },
+      { status: 'stopped' as const, finishReason: 'stopped' },
+      { status: 'error' as const, finishReason: 'error' },
+    ])
+      expect(cutOffNote(m)).toBeNull();
+    const whole = show({ finishReason: 'stop' });
+    expect(whole.queryByText(/Cut off/)).toBeNull();
   });
 });
