@@ -28,6 +28,11 @@ beforeAll(async () => {
   fake.setBehavior('thinkonly', { reasoning: 'hmm let me see', reply: '', finishReason: 'length' });
   fake.setBehavior('filtered', { reply: '', finishReason: 'content_filter' });
   fake.setBehavior('silent', { reply: '' });
+  fake.setBehavior('toolong', {
+    failure: 'status400',
+    errorMessage:
+      "This model's maximum context length is 4096 tokens. However, your messages resulted in 5120 tokens.\nPlease reduce the length of the messages.",
+  });
   const down = await unreachableBaseURL();
   server = await startServer({
     env: {
@@ -48,6 +53,7 @@ beforeAll(async () => {
             'thinkonly',
             'filtered',
             'silent',
+            'toolong',
           ],
         },
         { name: 'down', baseURL: down, models: ['any'] },
@@ -83,6 +89,11 @@ describe('provider failures end the reply as `error` with a human message', () =
     ['no first token in time', 'fake/hang', /did not start answering within 1 s/],
     ['unreachable endpoint', 'down/any', /could not be reached/],
     ['malformed first chunk', 'fake/malformed', /malformed response/],
+    [
+      'a request the provider refuses, in its own words',
+      'fake/toolong',
+      /^The AI provider rejected the request \(HTTP 400\): This model's maximum context length is 4096 tokens\. However, your messages resulted in 5120 tokens\. Please reduce the length of the messages\.$/,
+    ],
   ];
   for (const [what, model, message] of cases) {
     it(`${what}: nothing produced, so the AI message is refunded (the request made still counts)`, async () => {

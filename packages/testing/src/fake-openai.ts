@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 export type FailureMode =
   /** HTTP 500 with an OpenAI-style error body, before any token. */
   | 'status500'
+  /** HTTP 400 with an OpenAI-style error body saying `errorMessage` (a request the provider refuses). */
+  | 'status400'
   /** Accepts the request and never answers (headers never sent). */
   | 'hang'
   /** Sends `failAfterTokens` tokens, then stays silent with the connection open. */
@@ -26,6 +28,8 @@ export interface FakeBehavior {
    * `interTokenDelayMs` apart), as vLLM, Ollama, DeepSeek and OpenRouter send it. Failure modes count reply tokens.
    */
   reasoning?: string;
+  /** The message of the `status400` failure's error body. */
+  errorMessage?: string;
   /** The last chunk's `finish_reason` (default `stop`; `length` when the output budget ran out). */
   finishReason?: string;
 }
@@ -106,6 +110,12 @@ export async function startFakeOpenAI(defaults: Partial<FakeBehavior> = {}): Pro
     const b = behaviors.get(model) ?? behaviors.get('*') ?? DEFAULT;
 
     if (b.failure === 'hang') return; // never answer; the client's timeout or abort ends it
+    if (b.failure === 'status400') {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      const message = b.errorMessage ?? 'Invalid request.';
+      res.end(JSON.stringify({ error: { message, type: 'invalid_request_error', param: null, code: null } }));
+      return;
+    }
     if (b.failure === 'status500') {
       await sleep(b.firstTokenDelayMs);
       res.writeHead(500, { 'content-type': 'application/json' });

@@ -21,7 +21,13 @@ export function describeFailure(err: unknown): string {
       return 'The connection to the AI provider was lost in the middle of the reply.';
     if (s !== undefined && s >= 500)
       return `The AI provider had an internal error (HTTP ${s}). Please try again.`;
-    if (s !== undefined) return `The AI provider rejected the request (HTTP ${s}).`;
+    if (s !== undefined) {
+      // A 4xx says something about this request (the chat is longer than the model's context, a setting the
+      // model does not take, a model the provider does not have): the provider's own sentence tells the person
+      // or the operator what to change.
+      const why = providerReason(err);
+      return `The AI provider rejected the request (HTTP ${s})${why ? `: ${why}` : '.'}`;
+    }
     return 'The AI provider could not be reached. Please try again later.';
   }
   const text = `${(err as Error)?.name ?? ''} ${(err as Error)?.message ?? String(err)} ${String((err as { cause?: unknown })?.cause ?? '')}`;
@@ -31,6 +37,34 @@ export function describeFailure(err: unknown): string {
   if (/terminated|socket|ECONNRESET|other side closed|aborted/i.test(text))
     return 'The connection to the AI provider was lost in the middle of the reply.';
   return 'The AI provider failed to answer. Please try again.';
+}
+
+/**
+ * Anything in a provider's sentence that looks like a credential, hidden before it is shown: a key with a known
+ * prefix (`sk-`, `sk-or-`, `gsk_`, `hf_`, ...) or any unbroken run of 32 or more letters, digits, `-` and `_`.
+ */
+const CREDENTIAL = /\b(?:sk|pk|rk|gsk|hf)[-_][A-Za-z0-9_-]{8,}|[A-Za-z0-9_-]{32,}/g;
+
+/**
+ * The provider's explanation of a refused request, from the OpenAI-style error body (`{ error: { message } }`, or
+ * `{ error: "..." }` as some servers send it): one line, at most 200 characters, anything like a key hidden.
+ */
+export function providerReason(err: APICallError): string | undefined {
+  let data = err.data;
+  if (data === undefined && err.responseBody) {
+    try {
+      data = JSON.parse(err.responseBody);
+    } catch {
+      return undefined;
+    }
+  }
+  const error = (data as { error?: unknown } | null | undefined)?.error;
+  const message =
+    typeof error === 'string' ? error : (error as { message?: unknown } | null | undefined)?.message;
+  if (typeof message !== 'string') return undefined;
+  const line = message.replace(/\s+/g, ' ').trim().replace(CREDENTIAL, '[hidden]');
+  if (!line) return undefined;
+  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
 }
 
 /** Why a reply that finished (no error) has no text, from the provider's finish reason (the AI SDK's unified one). */
