@@ -31,20 +31,22 @@ async function collect(it: AsyncGenerator<TrackedEvent>): Promise<TrackedEvent[]
   return out;
 }
 
+/** A reply's events from the start to its closing event, and the text its deltas make. */
+async function followReply(userId: string, messageId: string) {
+  const events = await collect(
+    h.services.generation.follow(userId, { messageId, lastEventId: null }, undefined),
+  );
+  const text = events.map((e) => (e.event.type === 'delta' ? e.event.text : '')).join('');
+  return { events, text };
+}
+
 describe('generation (procedure level)', () => {
   it('streams the demo model reply and stores exactly the streamed text', async () => {
     const u = await h.signIn();
     const chat = await u.caller.chat.create({});
     const sent = await u.caller.message.send({ chatId: chat.id, content: 'hello there' });
     expect(sent.assistantMessage.status).toBe('streaming');
-    const events = await collect(
-      h.services.generation.follow(
-        u.userId,
-        { messageId: sent.assistantMessage.id, lastEventId: null },
-        undefined,
-      ),
-    );
-    const text = events.map((e) => (e.event.type === 'delta' ? e.event.text : '')).join('');
+    const { events, text } = await followReply(u.userId, sent.assistantMessage.id);
     expect(text).toBe(demoReply('hello there'));
     expect(events.at(-1)?.event.type).toBe('done');
     const stored = await u.caller.message.byId({ id: sent.assistantMessage.id });
@@ -66,13 +68,7 @@ describe('generation (procedure level)', () => {
     const agent = await u.caller.agent.create({ name: 'echo', model: 'mine/echo' });
     const chat = await u.caller.chat.create({ agentId: agent.id });
     const sent = await u.caller.message.send({ chatId: chat.id, content: 'through my model' });
-    const events = await collect(
-      h.services.generation.follow(
-        u.userId,
-        { messageId: sent.assistantMessage.id, lastEventId: null },
-        undefined,
-      ),
-    );
+    const { events } = await followReply(u.userId, sent.assistantMessage.id);
     expect(events.at(-1)?.event.type).toBe('done');
     const stored = await u.caller.message.byId({ id: sent.assistantMessage.id });
     expect(stored).toMatchObject({
@@ -89,14 +85,7 @@ describe('the output budget', () => {
     const agent = await u.caller.agent.create({ name: 'terse', model: 'local/demo', maxOutputTokens: 6 });
     const chat = await u.caller.chat.create({ agentId: agent.id });
     const sent = await u.caller.message.send({ chatId: chat.id, content: 'tell me everything' });
-    const events = await collect(
-      h.services.generation.follow(
-        u.userId,
-        { messageId: sent.assistantMessage.id, lastEventId: null },
-        undefined,
-      ),
-    );
-    const text = events.map((e) => (e.event.type === 'delta' ? e.event.text : '')).join('');
+    const { events, text } = await followReply(u.userId, sent.assistantMessage.id);
     // A word a token: the first six words of the reply the demo model gives without a budget.
     const whole = demoReply('tell me everything');
     expect(text).toBe(whole.split(' ').slice(0, 6).join(' ').concat(' '));
