@@ -302,6 +302,10 @@ const providerSchema = z.strictObject({
   baseURL: z.url(),
   apiKey: z.string().optional(),
   models: z.array(z.string().min(1)).min(1),
+  reasoningTag: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/, { message: 'a tag name, such as "think"' })
+    .optional(),
 });
 
 const agentsFileSchema = z.strictObject({
@@ -338,7 +342,7 @@ function loadAiConfig(env: Env, base: string): AiConfig {
     try {
       raw = JSON.parse(env.AI_PROVIDERS);
     } catch {
-      fail('AI_PROVIDERS', 'must be a JSON array of { name, baseURL, apiKey?, models }');
+      fail('AI_PROVIDERS', 'must be a JSON array of { name, baseURL, apiKey?, models, reasoningTag? }');
     }
     const r = z.array(providerSchema).safeParse(raw);
     if (!r.success) fail('AI_PROVIDERS', z.prettifyError(r.error).replace(/\n/g, ' '));

@@ -54,3 +54,22 @@ describe('AGENTS_MAX_PER_USER', () => {
     expect(() => loadConfig({ AGENTS_MAX_PER_USER: value })).toThrow(message);
   });
 });
+
+describe('AI_PROVIDERS reasoningTag', () => {
+  const providers = (extra: Record<string, unknown>) =>
+    JSON.stringify([{ name: 'llama', baseURL: 'http://127.0.0.1:8080/v1', models: ['qwen3'], ...extra }]);
+
+  it('is absent by default and takes a tag name', () => {
+    expect(loadConfig({ AI_PROVIDERS: providers({}) }).api.ai.providers[0]?.reasoningTag).toBeUndefined();
+    expect(
+      loadConfig({ AI_PROVIDERS: providers({ reasoningTag: 'think' }) }).api.ai.providers[0]?.reasoningTag,
+    ).toBe('think');
+  });
+
+  it.each(['', '<think>', 'two words', 'x'.repeat(33)])(
+    'stops the start on %j, naming the variable',
+    (tag) => {
+      expect(() => loadConfig({ AI_PROVIDERS: providers({ reasoningTag: tag }) })).toThrow(/AI_PROVIDERS: /);
+    },
+  );
+});

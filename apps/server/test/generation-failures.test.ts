@@ -28,6 +28,8 @@ beforeAll(async () => {
   fake.setBehavior('thinkonly', { reasoning: 'hmm let me see', reply: '', finishReason: 'length' });
   fake.setBehavior('filtered', { reply: '', finishReason: 'content_filter' });
   fake.setBehavior('silent', { reply: '' });
+  // A server that keeps the thinking inside the text, between <think> tags split across chunks.
+  fake.setBehavior('inline', { reply: '<think>They greet me, so I greet them.</think>Hello there, friend.' });
   fake.setBehavior('toolong', {
     failure: 'status400',
     errorMessage:
@@ -54,8 +56,10 @@ beforeAll(async () => {
             'filtered',
             'silent',
             'toolong',
+            'inline',
           ],
         },
+        { name: 'tagged', baseURL: fake.baseURL, apiKey: 'k', models: ['inline'], reasoningTag: 'think' },
         { name: 'down', baseURL: down, models: ['any'] },
       ]),
       AI_DEFAULT_MODEL: 'fake/ok',
@@ -153,6 +157,16 @@ describe('reasoning models, and replies that finish with no text', () => {
     // The provider's usage counts the thinking as completion tokens: 10 words of it, 4 of reply.
     expect(stored.completionTokens).toBe(14);
     expect(after.aiMessages.used).toBe(before.aiMessages.used + 1);
+  });
+
+  it('takes thinking sent between tags out of the reply on a provider configured with `reasoningTag`', async () => {
+    const tagged = await replyWith('tagged/inline');
+    expect(tagged.stream.closing).toMatchObject({ type: 'done' });
+    expect(tagged.stream.text).toBe('Hello there, friend.');
+    expect(tagged.stored).toMatchObject({ status: 'done', content: 'Hello there, friend.' });
+    // Without it, the same answer is the reply as sent, tags and all.
+    const plain = await replyWith('fake/inline');
+    expect(plain.stored.content).toBe('<think>They greet me, so I greet them.</think>Hello there, friend.');
   });
 
   const empty: Array<[string, string, RegExp]> = [

@@ -76,6 +76,12 @@ export interface AiProviderConfig {
   apiKey?: string;
   /** Upstream model names this server allows. */
   models: string[];
+  /**
+   * For servers that put a reasoning model's thinking inside the reply text between tags (`<think>...</think>`,
+   * as llama.cpp's server, LM Studio and older Ollama do): the tag's name. The thinking is then taken out of the
+   * reply, as it is when a server sends it apart (`reasoning_content`).
+   */
+  reasoningTag?: string;
 }
 
 /** A platform agent, defined in the repo's agents file and synced at start. */

@@ -1,4 +1,5 @@
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import { extractReasoningMiddleware, wrapLanguageModel } from 'ai';
 import type { AiConfig } from '../../config';
 import { createDemoModel, DEMO_MODEL_ID } from './local-demo';
 import type { LanguageModelV3 } from './types';
@@ -31,9 +32,13 @@ export class ModelRegistry {
         // Token counts arrive in the stream's last chunk only when asked for.
         includeUsage: true,
       });
+      // Thinking sent inside the text between tags becomes the reasoning parts a server sending it apart gives.
+      const reasoning = p.reasoningTag ? extractReasoningMiddleware({ tagName: p.reasoningTag }) : undefined;
       for (const m of p.models) {
         const id = `${p.name}/${m}`;
-        this.models.set(id, { info: { id, provider: p.name }, model: provider.chatModel(m) });
+        const chat = provider.chatModel(m);
+        const model = reasoning ? wrapLanguageModel({ model: chat, middleware: reasoning }) : chat;
+        this.models.set(id, { info: { id, provider: p.name }, model });
       }
     }
   }
