@@ -77,8 +77,8 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 /**
  * `local/demo`: a real LanguageModelV3 that streams a deterministic reply word by word, with a fixed delay
  * between words, honouring the abort signal and the output budget (`maxOutputTokens`, a word a token) like a
- * network model would. It is the embedded default, so the
- * first run needs no key and no network; the generation code cannot tell it from a remote model.
+ * network model would. It is the embedded default, so the first run needs no key and no network; the generation
+ * code cannot tell it from a remote model.
  */
 export function createDemoModel(opts: { wordDelayMs: number }): LanguageModelV3 {
   return {
